@@ -1,0 +1,32 @@
+//! `GET /dapr/subscribe`: the topics of the services named in
+//! `dapr_services`, so one Spin app can run as one Dapr app or be split per
+//! component with one sidecar each (CONTRACT.md, section 5).
+
+use component_kit::{auth, log, respond, vars};
+use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http_component;
+
+#[http_component]
+fn handle(req: Request) -> Response {
+    if !auth::is_authorised(&req, &vars::get_or("app_api_token", "")) {
+        return respond::unauthorised();
+    }
+    if *req.method() != Method::Get {
+        return respond::method_not_allowed("GET");
+    }
+    let services = vars::get_or("dapr_services", "notification,recurrence");
+    let pubsub = vars::get_or("pubsub_name", "kafka-pubsub");
+    match dapr_pubsub::subscriptions_for(&services, &pubsub) {
+        Ok(subs) => respond::json(200, &subs),
+        Err(err) => {
+            log::warn(
+                "dapr_services names an unknown service",
+                serde_json::json!({"reason": "unknown_service", "service": err.0}),
+            );
+            respond::json(
+                500,
+                &serde_json::json!({"error": {"code": "unknown_service", "message": err.to_string()}}),
+            )
+        }
+    }
+}

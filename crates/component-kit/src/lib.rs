@@ -1,0 +1,12 @@
+//! What every component of this app does the same way on Spin: check the
+//! caller, answer in JSON, read variables, talk to Postgres and the Dapr
+//! sidecar, and log one structured line per outcome.
+//!
+//! Each module is one capability; the components stay thin adapters.
+
+pub mod auth;
+pub mod dapr;
+pub mod db;
+pub mod log;
+pub mod respond;
+pub mod vars;

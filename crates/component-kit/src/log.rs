@@ -1,0 +1,26 @@
+//! One JSON line per outcome on stdout, which Spin and SpinKube collect.
+//! A dependency-free stand-in for a tracing subscriber: a component instance
+//! lives for one request, so there is nothing to configure or flush.
+
+use serde_json::{Map, Value};
+
+/// Writes `{"level", "msg", ...fields}` as one line.
+pub fn event(level: &str, msg: &str, fields: Value) {
+    let mut line = Map::new();
+    line.insert("level".into(), level.into());
+    line.insert("msg".into(), msg.into());
+    if let Value::Object(extra) = fields {
+        line.extend(extra);
+    }
+    println!("{}", Value::Object(line));
+}
+
+/// Informational outcome.
+pub fn info(msg: &str, fields: Value) {
+    event("info", msg, fields);
+}
+
+/// Something went wrong that an operator may need to act on.
+pub fn warn(msg: &str, fields: Value) {
+    event("warn", msg, fields);
+}

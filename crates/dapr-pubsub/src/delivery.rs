@@ -1,0 +1,229 @@
+//! Parsing what Dapr POSTs to a subscription route: one CloudEvent, or a
+//! bulk delivery (`bulkSubscribe`) of several.
+
+use serde_json::{Map, Value};
+
+use crate::rejection::RejectReason;
+
+/// A CloudEvents 1.0 envelope as Dapr delivers it, with Dapr's extensions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloudEvent {
+    /// The CloudEvent id (not a business key: publishers may reuse or vary it).
+    pub id: String,
+    /// Who produced the event.
+    pub source: String,
+    /// The event type, e.g. `reminder.due`.
+    pub event_type: String,
+    /// Dapr's `topic` extension.
+    pub topic: Option<String>,
+    /// Dapr's `pubsubname` extension.
+    pub pubsubname: Option<String>,
+    /// W3C trace context to propagate to outbound calls.
+    pub traceparent: Option<String>,
+    /// The payload; a JSON string holding JSON is unwrapped once.
+    pub data: Value,
+    /// The envelope as received, kept for `rejected_events`.
+    pub raw: String,
+}
+
+/// One part of a delivery that is answered on its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryEntry {
+    /// `entryId` of a bulk entry; `None` for a single delivery.
+    pub entry_id: Option<String>,
+    /// The event, or why it can never be handled (with what is known of it).
+    pub event: Result<CloudEvent, (RejectReason, Partial)>,
+}
+
+/// What could be read of an envelope that failed to parse, for the log line
+/// and the `rejected_events` row.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Partial {
+    /// The CloudEvent id, if one was readable.
+    pub id: Option<String>,
+    /// `source`, if readable.
+    pub source: Option<String>,
+    /// `type`, if readable.
+    pub event_type: Option<String>,
+    /// `topic`, if readable.
+    pub topic: Option<String>,
+    /// The raw text of what was received.
+    pub raw: String,
+}
+
+/// A whole request body: answered with `{"status"}` or `{"statuses": [...]}`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delivery {
+    /// A plain delivery of one event.
+    Single(DeliveryEntry),
+    /// A bulk delivery; each entry gets its own status.
+    Bulk(Vec<DeliveryEntry>),
+}
+
+/// Reads a delivery body. Never fails: what cannot be parsed becomes an
+/// entry carrying a [`RejectReason`], so the caller can DROP it and keep it.
+pub fn parse_delivery(body: &[u8]) -> Delivery {
+    let text = String::from_utf8_lossy(body).into_owned();
+    let value: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(_) => {
+            return Delivery::Single(DeliveryEntry {
+                entry_id: None,
+                event: Err((RejectReason::MalformedJson, Partial::raw(text))),
+            })
+        }
+    };
+    match value {
+        Value::Object(map) if is_bulk(&map) => Delivery::Bulk(parse_bulk(map)),
+        other => Delivery::Single(DeliveryEntry {
+            entry_id: None,
+            event: parse_event(other, text),
+        }),
+    }
+}
+
+fn is_bulk(map: &Map<String, Value>) -> bool {
+    map.get("entries").is_some_and(Value::is_array) && !map.contains_key("specversion")
+}
+
+fn parse_bulk(mut map: Map<String, Value>) -> Vec<DeliveryEntry> {
+    let topic = map.get("topic").and_then(Value::as_str).map(str::to_owned);
+    let Some(Value::Array(entries)) = map.remove("entries") else {
+        return Vec::new();
+    };
+    entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            let entry_id = entry
+                .get("entryId")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| i.to_string());
+            let event = entry.get("event").cloned().unwrap_or(Value::Null);
+            let raw = event.to_string();
+            let mut parsed = parse_event(event, raw);
+            if let Ok(ev) = &mut parsed {
+                ev.topic = ev.topic.take().or_else(|| topic.clone());
+            }
+            DeliveryEntry {
+                entry_id: Some(entry_id),
+                event: parsed,
+            }
+        })
+        .collect()
+}
+
+fn parse_event(value: Value, raw: String) -> Result<CloudEvent, (RejectReason, Partial)> {
+    let Value::Object(mut map) = value else {
+        return Err((RejectReason::NotACloudEvent, Partial::raw(raw)));
+    };
+    let text = |map: &Map<String, Value>, key: &str| {
+        map.get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let partial = Partial {
+        id: text(&map, "id"),
+        source: text(&map, "source"),
+        event_type: text(&map, "type"),
+        topic: text(&map, "topic"),
+        raw: raw.clone(),
+    };
+    let (Some(id), Some(event_type)) = (partial.id.clone(), partial.event_type.clone()) else {
+        return Err((RejectReason::NotACloudEvent, partial));
+    };
+    let data = match map.remove("data") {
+        Some(Value::String(s)) => serde_json::from_str(&s).unwrap_or(Value::String(s)),
+        Some(v) => v,
+        None => Value::Null,
+    };
+    Ok(CloudEvent {
+        id,
+        source: partial.source.clone().unwrap_or_default(),
+        event_type,
+        topic: partial.topic,
+        pubsubname: text(&map, "pubsubname"),
+        traceparent: text(&map, "traceparent"),
+        data,
+        raw,
+    })
+}
+
+impl Partial {
+    fn raw(raw: String) -> Self {
+        Partial {
+            raw,
+            ..Partial::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn single(body: &str) -> DeliveryEntry {
+        match parse_delivery(body.as_bytes()) {
+            Delivery::Single(e) => e,
+            Delivery::Bulk(_) => panic!("expected a single delivery"),
+        }
+    }
+
+    #[test]
+    fn reads_a_dapr_cloudevent() {
+        let e = single(
+            r#"{"id":"e-1","source":"todo","type":"task.completed","specversion":"1.0",
+               "datacontenttype":"application/json","topic":"task-events","pubsubname":"kafka-pubsub",
+               "traceparent":"00-aa-bb-01","data":{"task_id":"x"}}"#,
+        );
+        let ev = e.event.expect("valid event");
+        assert_eq!(ev.id, "e-1");
+        assert_eq!(ev.event_type, "task.completed");
+        assert_eq!(ev.topic.as_deref(), Some("task-events"));
+        assert_eq!(ev.traceparent.as_deref(), Some("00-aa-bb-01"));
+        assert_eq!(ev.data["task_id"], "x");
+    }
+
+    #[test]
+    fn data_given_as_a_json_string_is_unwrapped() {
+        let e = single(r#"{"id":"1","type":"t","data":"{\"a\":1}"}"#);
+        assert_eq!(e.event.expect("valid").data["a"], 1);
+    }
+
+    #[test]
+    fn malformed_json_and_missing_id_are_rejected_with_reasons() {
+        let bad = single("{not json");
+        let (reason, partial) = bad.event.expect_err("must reject");
+        assert_eq!(reason, RejectReason::MalformedJson);
+        assert_eq!(partial.raw, "{not json");
+
+        let no_id = single(r#"{"type":"task.completed","source":"s"}"#);
+        let (reason, partial) = no_id.event.expect_err("must reject");
+        assert_eq!(reason, RejectReason::NotACloudEvent);
+        assert_eq!(partial.event_type.as_deref(), Some("task.completed"));
+
+        let (reason, _) = single("[1,2]").event.expect_err("must reject");
+        assert_eq!(reason, RejectReason::NotACloudEvent);
+    }
+
+    #[test]
+    fn bulk_entries_are_answered_one_by_one() {
+        let body = r#"{"id":"b","topic":"reminders","pubsubname":"p","type":"com.dapr.event.sent.bulk",
+            "entries":[
+              {"entryId":"a","event":{"id":"1","type":"reminder.due","data":{}},"contentType":"application/cloudevents+json"},
+              {"entryId":"b","event":"garbage","contentType":"application/cloudevents+json"}]}"#;
+        let Delivery::Bulk(entries) = parse_delivery(body.as_bytes()) else {
+            panic!("expected bulk");
+        };
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].entry_id.as_deref(), Some("a"));
+        let first = entries[0].event.as_ref().expect("valid entry");
+        assert_eq!(first.topic.as_deref(), Some("reminders"));
+        assert_eq!(
+            entries[1].event.as_ref().expect_err("bad entry").0,
+            RejectReason::NotACloudEvent
+        );
+    }
+}

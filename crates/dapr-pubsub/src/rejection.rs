@@ -1,0 +1,95 @@
+//! Why an event was dropped, and the record kept of it so nothing is lost
+//! even where no dead-letter topic is configured.
+
+use std::fmt;
+
+/// Stable reason codes for a DROP, written to logs and `rejected_events`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectReason {
+    /// The body is not JSON.
+    MalformedJson,
+    /// JSON, but not a CloudEvent (no `id` or `type`).
+    NotACloudEvent,
+    /// The `data` payload does not match the event type's schema.
+    SchemaViolation,
+    /// The event names a task that does not exist.
+    UnknownTask,
+    /// The task's recurrence rule cannot be parsed.
+    InvalidRule,
+    /// The task's time zone is not an IANA zone we know.
+    UnknownTimezone,
+}
+
+impl RejectReason {
+    /// The snake_case code stored and logged.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::MalformedJson => "malformed_json",
+            RejectReason::NotACloudEvent => "not_a_cloudevent",
+            RejectReason::SchemaViolation => "schema_violation",
+            RejectReason::UnknownTask => "unknown_task",
+            RejectReason::InvalidRule => "invalid_rule",
+            RejectReason::UnknownTimezone => "unknown_timezone",
+        }
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Longest payload kept per rejected event (contract: 64 KiB).
+pub const MAX_KEPT_PAYLOAD: usize = 64 * 1024;
+
+/// A `rejected_events` row, ready to insert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RejectedEvent {
+    /// CloudEvent id, when one could be read.
+    pub id: Option<String>,
+    /// CloudEvent source, when readable.
+    pub source: Option<String>,
+    /// CloudEvent type, when readable.
+    pub event_type: Option<String>,
+    /// The topic the event came from.
+    pub topic: String,
+    /// Why it was dropped.
+    pub reason: RejectReason,
+    /// A human detail (which field, which rule part) for operators.
+    pub detail: String,
+    /// The received payload, cut to [`MAX_KEPT_PAYLOAD`] bytes.
+    pub payload: String,
+}
+
+/// Cuts `text` to at most `max` bytes without splitting a character.
+pub fn truncate_utf8(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        assert_eq!(truncate_utf8("héllo", 2), "h");
+        assert_eq!(truncate_utf8("héllo", 3), "hé");
+        assert_eq!(truncate_utf8("abc", 10), "abc");
+        let big = "x".repeat(MAX_KEPT_PAYLOAD + 10);
+        assert_eq!(truncate_utf8(&big, MAX_KEPT_PAYLOAD).len(), MAX_KEPT_PAYLOAD);
+    }
+
+    #[test]
+    fn codes_are_snake_case() {
+        assert_eq!(RejectReason::NotACloudEvent.as_str(), "not_a_cloudevent");
+        assert_eq!(RejectReason::UnknownTimezone.to_string(), "unknown_timezone");
+    }
+}
