@@ -1,0 +1,1 @@
+"""Offline checks of the deployment manifests (k8s/, dapr/)."""
