@@ -31,7 +31,10 @@ flock 9
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   echo "tests/manifests: installing tools into target/manifests-venv" >&2
   rm -rf "$venv"
-  "$python" -m venv "$venv"
+  if ! "$python" -m venv "$venv"; then
+    echo "tests/manifests: '$python -m venv' failed (Debian: apt-get install python3-venv)" >&2
+    exit 1
+  fi
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     --no-input -r "$reqs"
   echo "$want" > "$stamp"
