@@ -53,11 +53,14 @@
 //!   *is* RFC 5545's gap/fold rule, so zone resolution is one call rather
 //!   than hand-written offset arithmetic; it is actively maintained, has
 //!   checked (non-panicking) arithmetic, and with the `tzdb-bundle-always`
-//!   feature embeds the IANA database (about 200 KB of compressed TZif
-//!   data) — required because the wasm32-wasip2 component has no
+//!   feature embeds the IANA database (about 230 KB of TZif data and zone
+//!   names) — required because the wasm32-wasip2 component has no
 //!   `/usr/share/zoneinfo`. Default features are off so that native builds
 //!   use the same bundled data as the component (no system zoneinfo, no
-//!   `TZ` lookups).
+//!   `TZ` lookups). Measured cost: a release (`opt-level = "s"`, LTO,
+//!   stripped) wasm32-wasip2 program calling `preview` and
+//!   `next_occurrence` is about 550 KB larger than the same program
+//!   without this crate (66 KB → 618 KB).
 //! * **chrono + chrono-tz** was the alternative: chrono-tz compiles the whole
 //!   database into Rust code (larger in the component), and chrono's
 //!   `LocalResult::None` for gap times leaves the "move forward by the gap"
@@ -72,6 +75,7 @@
 #![warn(missing_docs)]
 
 mod api;
+mod calendar;
 mod error;
 mod expand;
 mod parse;

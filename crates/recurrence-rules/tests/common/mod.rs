@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod oracle;
+
 use recurrence_rules::jiff::civil::DateTime;
 use recurrence_rules::jiff::Timestamp;
 use recurrence_rules::{preview, time_zone, to_rfc3339, Rule};
