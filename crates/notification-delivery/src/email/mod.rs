@@ -1,0 +1,417 @@
+//! E-mail through an HTTP relay, one adapter per provider behind one trait.
+//!
+//! `email_provider` picks the adapter ([`EmailProvider`]); [`RelayConfig`]
+//! holds the relay variables once validated. Each adapter only knows its
+//! provider's request JSON and response shapes; status-based retry rules are
+//! shared here so all providers retry alike (429, 408 and 5xx transient with
+//! `Retry-After`, other 4xx permanent with the provider's message kept).
+
+pub mod mailpit;
+pub mod resend;
+pub mod sendgrid;
+
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+
+use crate::config::ConfigError;
+use crate::content::ReminderContent;
+use crate::http::{
+    describe_unparsed_body, is_valid_header_value, normalize_base_url, OutboundRequest,
+    ProviderResponse,
+};
+use crate::keys::BusinessKey;
+use crate::outcome::{Permanent, Transient};
+use crate::policy::ReasonCode;
+
+/// The relay selected by the Spin variable `email_provider`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EmailProvider {
+    /// Resend (`POST /emails`), the contract's default.
+    #[default]
+    Resend,
+    /// Twilio SendGrid v3 (`POST /v3/mail/send`).
+    SendGrid,
+    /// Mailpit's HTTP send API (`POST /api/v1/send`), for local development.
+    Mailpit,
+}
+
+impl EmailProvider {
+    /// The variable value naming this provider.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmailProvider::Resend => "resend",
+            EmailProvider::SendGrid => "sendgrid",
+            EmailProvider::Mailpit => "mailpit",
+        }
+    }
+
+    /// Reads `email_provider`: empty means the default (`resend`), any other
+    /// unknown name is a typed configuration error rather than a silent default.
+    pub fn from_variable(raw: &str) -> Result<Self, ConfigError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(EmailProvider::default());
+        }
+        raw.parse()
+    }
+
+    /// The adapter implementing this provider.
+    pub fn adapter(self) -> &'static dyn EmailAdapter {
+        match self {
+            EmailProvider::Resend => &resend::Resend,
+            EmailProvider::SendGrid => &sendgrid::SendGrid,
+            EmailProvider::Mailpit => &mailpit::Mailpit,
+        }
+    }
+}
+
+impl fmt::Display for EmailProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for EmailProvider {
+    type Err = ConfigError;
+
+    /// Case-insensitive, since operators type these names by hand.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "resend" => Ok(EmailProvider::Resend),
+            "sendgrid" => Ok(EmailProvider::SendGrid),
+            "mailpit" => Ok(EmailProvider::Mailpit),
+            _ => Err(ConfigError::UnknownEmailProvider(s.to_owned())),
+        }
+    }
+}
+
+/// The validated relay variables (`email_provider`, `email_relay_base`,
+/// `email_relay_api_key`, `email_from`).
+///
+/// Validate once, then build many requests: a bad variable surfaces as one
+/// clear error instead of a provider 4xx per reminder. `Debug` hides the key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RelayConfig {
+    provider: EmailProvider,
+    base_url: String,
+    api_key: String,
+    from: String,
+}
+
+impl fmt::Debug for RelayConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RelayConfig")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .field(
+                "api_key",
+                &if self.api_key.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+impl RelayConfig {
+    /// Validates the relay variables. The API key may be empty (Mailpit needs
+    /// none); it must be header-safe because it is sent in `Authorization`.
+    pub fn new(
+        provider: EmailProvider,
+        relay_base: &str,
+        api_key: &str,
+        from: &str,
+    ) -> Result<Self, ConfigError> {
+        let base_url =
+            normalize_base_url(relay_base).ok_or_else(|| ConfigError::InvalidBaseUrl {
+                variable: "email_relay_base",
+                value: relay_base.to_owned(),
+            })?;
+        let api_key = api_key.trim();
+        if !is_valid_header_value(api_key) {
+            return Err(ConfigError::InvalidHeaderValue("email_relay_api_key"));
+        }
+        let from = from.trim();
+        if from.is_empty() {
+            return Err(ConfigError::Missing("email_from"));
+        }
+        Ok(RelayConfig {
+            provider,
+            base_url,
+            api_key: api_key.to_owned(),
+            from: from.to_owned(),
+        })
+    }
+
+    /// The selected provider.
+    pub fn provider(&self) -> EmailProvider {
+        self.provider
+    }
+
+    /// `email_relay_base` without trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// `email_relay_api_key` (secret: keep out of logs).
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// `email_from`, either `addr@host` or `Display Name <addr@host>`.
+    pub fn from(&self) -> &str {
+        &self.from
+    }
+
+    /// Builds the provider request for `message`.
+    pub fn build_request(&self, message: &EmailMessage) -> OutboundRequest {
+        self.provider.adapter().build_request(self, message)
+    }
+
+    /// Classifies the provider's answer to that request.
+    pub fn classify(&self, response: &ProviderResponse, now: Timestamp) -> EmailOutcome {
+        self.provider.adapter().classify(response, now)
+    }
+}
+
+/// One e-mail to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailMessage {
+    /// Recipient address.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// HTML body.
+    pub html: String,
+    /// Sent as the provider's idempotency key where it has one (Resend) and
+    /// as a tracking value elsewhere: the delivery id, i.e. the business key
+    /// in canonical, header-safe form.
+    pub idempotency_key: String,
+}
+
+impl EmailMessage {
+    /// The reminder e-mail for the delivery identified by `key`.
+    pub fn for_reminder(key: &BusinessKey, content: &ReminderContent) -> Self {
+        EmailMessage {
+            to: key.recipient().to_owned(),
+            subject: content.subject.clone(),
+            text: content.text.clone(),
+            html: content.html.clone(),
+            idempotency_key: key.delivery_id().to_string(),
+        }
+    }
+}
+
+/// What one provider call amounted to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailOutcome {
+    /// Accepted; the provider's id when it gave one (stored in the log).
+    Sent {
+        /// Provider message id (`id`, `X-Message-Id`, `ID`).
+        provider_message_id: Option<String>,
+    },
+    /// Try again on the next delivery (Dapr RETRY).
+    Transient(Transient),
+    /// Will never work: mark `failed` / `rejected_by_provider`.
+    Permanent(Permanent),
+}
+
+impl EmailOutcome {
+    /// The failure reason to record if this outcome ends the delivery.
+    pub fn reason(&self) -> Option<ReasonCode> {
+        match self {
+            EmailOutcome::Sent { .. } | EmailOutcome::Transient(_) => None,
+            EmailOutcome::Permanent(_) => Some(ReasonCode::RejectedByProvider),
+        }
+    }
+}
+
+/// One e-mail provider: request shape and response reading.
+///
+/// Implementations are stateless unit structs; configuration comes in through
+/// [`RelayConfig`] so one adapter instance serves every request.
+pub trait EmailAdapter: Sync {
+    /// Builds the provider's send request.
+    fn build_request(&self, relay: &RelayConfig, message: &EmailMessage) -> OutboundRequest;
+
+    /// Reads the provider's answer.
+    fn classify(&self, response: &ProviderResponse, now: Timestamp) -> EmailOutcome;
+}
+
+/// The status rules shared by all relays. `message` extracts the provider's
+/// error text from a body; `is_transient_conflict` lets a provider flag a
+/// specific 4xx as retryable (Resend's concurrent idempotent request).
+pub(crate) fn classify_failure(
+    response: &ProviderResponse,
+    now: Timestamp,
+    message: Option<String>,
+    is_transient_conflict: bool,
+) -> EmailOutcome {
+    let detail = message.unwrap_or_else(|| describe_unparsed_body(response.status, &response.body));
+    if response.is_transient_status() || is_transient_conflict {
+        EmailOutcome::Transient(Transient::from_response(response, now, &detail))
+    } else {
+        EmailOutcome::Permanent(Permanent::new(response.status, &detail))
+    }
+}
+
+/// Splits `Display Name <addr@host>` into name and address; a bare address
+/// has no name. Providers that want structured senders (SendGrid, Mailpit)
+/// use this; Resend takes the string as is.
+pub(crate) fn split_mailbox(mailbox: &str) -> (Option<&str>, &str) {
+    let mailbox = mailbox.trim();
+    if let Some(open) = mailbox.rfind('<') {
+        if let Some(inner) = mailbox
+            .get(open + 1..)
+            .and_then(|rest| rest.strip_suffix('>'))
+        {
+            let name = mailbox
+                .get(..open)
+                .unwrap_or("")
+                .trim()
+                .trim_matches('"')
+                .trim();
+            let name = if name.is_empty() { None } else { Some(name) };
+            return (name, inner.trim());
+        }
+    }
+    (None, mailbox)
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    pub fn message() -> EmailMessage {
+        EmailMessage {
+            to: "ada@example.com".into(),
+            subject: "Reminder: Pay rent".into(),
+            text: "Reminder: your task \"Pay rent\" is due soon.\n".into(),
+            html: "<p>Reminder: <strong>Pay rent</strong></p>".into(),
+            idempotency_key: "a532a81a-289a-5697-ace2-8b0b4e7cdb26".into(),
+        }
+    }
+
+    pub fn now() -> Timestamp {
+        "2026-12-01T08:30:00Z".parse().unwrap()
+    }
+
+    pub fn response(status: u16, headers: &[(&str, &str)], body: &str) -> ProviderResponse {
+        ProviderResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    pub fn json(req: &OutboundRequest) -> serde_json::Value {
+        serde_json::from_slice(&req.body).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channel::Channel;
+    use crate::content::render_reminder;
+
+    #[test]
+    fn provider_names() {
+        assert_eq!(
+            EmailProvider::from_variable("").unwrap(),
+            EmailProvider::Resend
+        );
+        assert_eq!(
+            EmailProvider::from_variable("SendGrid").unwrap(),
+            EmailProvider::SendGrid
+        );
+        assert_eq!(
+            EmailProvider::from_variable(" mailpit ").unwrap(),
+            EmailProvider::Mailpit
+        );
+        assert_eq!(
+            EmailProvider::from_variable("postmark"),
+            Err(ConfigError::UnknownEmailProvider("postmark".into()))
+        );
+    }
+
+    #[test]
+    fn relay_config_validation() {
+        let ok = RelayConfig::new(
+            EmailProvider::Resend,
+            "https://api.resend.com/",
+            "re_123",
+            "a@b.c",
+        )
+        .unwrap();
+        assert_eq!(ok.base_url(), "https://api.resend.com");
+        assert!(!format!("{ok:?}").contains("re_123"));
+        assert!(matches!(
+            RelayConfig::new(EmailProvider::Resend, "api.resend.com", "k", "a@b.c"),
+            Err(ConfigError::InvalidBaseUrl { .. })
+        ));
+        assert_eq!(
+            RelayConfig::new(EmailProvider::Resend, "https://x", "k\r\n", "a@b.c").err(),
+            None,
+            "surrounding whitespace is trimmed"
+        );
+        assert_eq!(
+            RelayConfig::new(EmailProvider::Resend, "https://x", "k\nX-Evil: 1", "a@b.c").err(),
+            Some(ConfigError::InvalidHeaderValue("email_relay_api_key"))
+        );
+        assert_eq!(
+            RelayConfig::new(EmailProvider::Resend, "https://x", "k", " ").err(),
+            Some(ConfigError::Missing("email_from"))
+        );
+    }
+
+    #[test]
+    fn mailbox_splitting() {
+        assert_eq!(split_mailbox("a@b.c"), (None, "a@b.c"));
+        assert_eq!(split_mailbox("Todo <a@b.c>"), (Some("Todo"), "a@b.c"));
+        assert_eq!(
+            split_mailbox("\"Todo App\" <a@b.c>"),
+            (Some("Todo App"), "a@b.c")
+        );
+        assert_eq!(split_mailbox("<a@b.c>"), (None, "a@b.c"));
+        assert_eq!(split_mailbox("broken <a@b.c"), (None, "broken <a@b.c"));
+    }
+
+    #[test]
+    fn message_for_reminder_uses_delivery_id_as_idempotency_key() {
+        let key = BusinessKey::new(
+            "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b".parse().unwrap(),
+            "2026-12-01T08:30:00Z".parse().unwrap(),
+            Channel::Email,
+            "Ada@Example.com",
+        );
+        let content = render_reminder("Pay rent", None, "UTC");
+        let m = EmailMessage::for_reminder(&key, &content);
+        assert_eq!(m.to, "Ada@Example.com");
+        assert_eq!(m.idempotency_key, "a532a81a-289a-5697-ace2-8b0b4e7cdb26");
+        assert_eq!(m.subject, "Reminder: Pay rent");
+    }
+
+    #[test]
+    fn permanent_outcome_has_a_reason() {
+        let p = EmailOutcome::Permanent(Permanent::new(422, "bad"));
+        assert_eq!(p.reason(), Some(ReasonCode::RejectedByProvider));
+        assert_eq!(
+            EmailOutcome::Sent {
+                provider_message_id: None
+            }
+            .reason(),
+            None
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! Resend: `POST {base}/emails`.
+//!
+//! Documented shapes: request `{from, to, subject, text, html}` with
+//! `Authorization: Bearer <key>` and an optional `Idempotency-Key` header (up
+//! to 256 characters, remembered for 24 hours); success `200 {"id": "..."}`;
+//! errors `{"statusCode", "name", "message"}`. 429 covers rate limits and
+//! daily/monthly quotas; 409 `concurrent_idempotent_requests` means the same
+//! key is still in flight and is worth retrying, while 409
+//! `invalid_idempotent_request` (same key, different payload) is permanent.
+
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{classify_failure, EmailAdapter, EmailMessage, EmailOutcome, RelayConfig};
+use crate::http::{Method, OutboundRequest, ProviderResponse};
+
+/// The Resend adapter (stateless).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Resend;
+
+#[derive(Deserialize)]
+struct Accepted {
+    id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    name: Option<String>,
+    message: Option<String>,
+}
+
+impl EmailAdapter for Resend {
+    fn build_request(&self, relay: &RelayConfig, message: &EmailMessage) -> OutboundRequest {
+        let body = json!({
+            "from": relay.from(),
+            "to": [message.to],
+            "subject": message.subject,
+            "text": message.text,
+            "html": message.html,
+        });
+        OutboundRequest {
+            method: Method::Post,
+            url: format!("{}/emails", relay.base_url()),
+            headers: vec![
+                (
+                    "Authorization".into(),
+                    format!("Bearer {}", relay.api_key()),
+                ),
+                ("Content-Type".into(), "application/json".into()),
+                ("Idempotency-Key".into(), message.idempotency_key.clone()),
+            ],
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    fn classify(&self, response: &ProviderResponse, now: Timestamp) -> EmailOutcome {
+        if response.is_success() {
+            let id = serde_json::from_slice::<Accepted>(&response.body)
+                .ok()
+                .and_then(|a| a.id)
+                .filter(|id| !id.is_empty());
+            return EmailOutcome::Sent {
+                provider_message_id: id,
+            };
+        }
+        let error = serde_json::from_slice::<ErrorBody>(&response.body).ok();
+        let name = error.as_ref().and_then(|e| e.name.clone());
+        let message = error.and_then(|e| match (e.name, e.message) {
+            (Some(n), Some(m)) => Some(format!("{n}: {m}")),
+            (None, Some(m)) => Some(m),
+            (Some(n), None) => Some(n),
+            (None, None) => None,
+        });
+        let in_flight =
+            response.status == 409 && name.as_deref() == Some("concurrent_idempotent_requests");
+        classify_failure(response, now, message, in_flight)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::email::test_support::{json, message, now, response};
+    use crate::email::EmailProvider;
+
+    fn relay() -> RelayConfig {
+        RelayConfig::new(
+            EmailProvider::Resend,
+            "https://api.resend.com",
+            "re_test_key",
+            "Todo <reminders@example.com>",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn request_shape() {
+        let req = relay().build_request(&message());
+        assert_eq!(req.method, Method::Post);
+        assert_eq!(req.url, "https://api.resend.com/emails");
+        assert_eq!(req.header("authorization"), Some("Bearer re_test_key"));
+        assert_eq!(req.header("content-type"), Some("application/json"));
+        assert_eq!(
+            req.header("idempotency-key"),
+            Some("a532a81a-289a-5697-ace2-8b0b4e7cdb26")
+        );
+        assert_eq!(
+            json(&req),
+            serde_json::json!({
+                "from": "Todo <reminders@example.com>",
+                "to": ["ada@example.com"],
+                "subject": "Reminder: Pay rent",
+                "text": "Reminder: your task \"Pay rent\" is due soon.\n",
+                "html": "<p>Reminder: <strong>Pay rent</strong></p>",
+            })
+        );
+    }
+
+    #[test]
+    fn success_reads_id() {
+        let out = Resend.classify(
+            &response(200, &[], r#"{"id":"49a3999c-0ce1-4ea6-ab68-afcd6dc2e794"}"#),
+            now(),
+        );
+        assert_eq!(
+            out,
+            EmailOutcome::Sent {
+                provider_message_id: Some("49a3999c-0ce1-4ea6-ab68-afcd6dc2e794".into())
+            }
+        );
+    }
+
+    #[test]
+    fn success_without_id_is_still_sent() {
+        let out = Resend.classify(&response(200, &[], "not json"), now());
+        assert_eq!(
+            out,
+            EmailOutcome::Sent {
+                provider_message_id: None
+            }
+        );
+    }
+
+    #[test]
+    fn rate_limit_is_transient_with_retry_after() {
+        let out = Resend.classify(
+            &response(
+                429,
+                &[("retry-after", "2")],
+                r#"{"statusCode":429,"name":"rate_limit_exceeded","message":"Too many requests"}"#,
+            ),
+            now(),
+        );
+        let EmailOutcome::Transient(t) = out else {
+            panic!("expected transient, got {out:?}")
+        };
+        assert_eq!(t.status, Some(429));
+        assert_eq!(t.retry_after, Some(Duration::from_secs(2)));
+        assert_eq!(t.detail, "rate_limit_exceeded: Too many requests");
+    }
+
+    #[test]
+    fn server_error_with_html_is_transient() {
+        let out = Resend.classify(&response(503, &[], "<html>down</html>"), now());
+        let EmailOutcome::Transient(t) = out else {
+            panic!("expected transient, got {out:?}")
+        };
+        assert_eq!(t.retry_after, None);
+        assert_eq!(t.detail, "HTTP 503 with a non-JSON (HTML) body");
+    }
+
+    #[test]
+    fn validation_error_is_permanent_with_message() {
+        let out = Resend.classify(
+            &response(
+                422,
+                &[],
+                r#"{"statusCode":422,"name":"invalid_from_address","message":"Invalid `from` field."}"#,
+            ),
+            now(),
+        );
+        let EmailOutcome::Permanent(p) = out else {
+            panic!("expected permanent, got {out:?}")
+        };
+        assert_eq!(p.status, 422);
+        assert_eq!(p.detail, "invalid_from_address: Invalid `from` field.");
+    }
+
+    #[test]
+    fn concurrent_idempotent_request_is_transient_but_payload_mismatch_is_not() {
+        let busy = Resend.classify(
+            &response(409, &[], r#"{"statusCode":409,"name":"concurrent_idempotent_requests","message":"in progress"}"#),
+            now(),
+        );
+        assert!(matches!(busy, EmailOutcome::Transient(_)), "{busy:?}");
+        let mismatch = Resend.classify(
+            &response(409, &[], r#"{"statusCode":409,"name":"invalid_idempotent_request","message":"different payload"}"#),
+            now(),
+        );
+        assert!(
+            matches!(mismatch, EmailOutcome::Permanent(_)),
+            "{mismatch:?}"
+        );
+    }
+
+    #[test]
+    fn unauthorized_is_permanent() {
+        let out = Resend.classify(
+            &response(
+                401,
+                &[],
+                r#"{"statusCode":401,"name":"missing_api_key","message":"Missing API key"}"#,
+            ),
+            now(),
+        );
+        assert!(
+            matches!(out, EmailOutcome::Permanent(ref p) if p.status == 401),
+            "{out:?}"
+        );
+    }
+}

@@ -1,0 +1,230 @@
+//! Twilio SendGrid v3: `POST {base}/v3/mail/send`.
+//!
+//! Documented shapes: `Authorization: Bearer <key>`; body with
+//! `personalizations[].to[].email`, `from {email, name}`, `subject` and
+//! `content[]` where `text/plain` must precede `text/html`; success is
+//! `202 Accepted` with an empty body and the message id in `X-Message-Id`;
+//! errors are `{"errors": [{"message", "field", "help"}]}`. SendGrid has no
+//! idempotency key, so the delivery id travels in `custom_args` (echoed in
+//! event webhooks) for correlation.
+
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::{
+    classify_failure, split_mailbox, EmailAdapter, EmailMessage, EmailOutcome, RelayConfig,
+};
+use crate::http::{Method, OutboundRequest, ProviderResponse};
+
+/// The SendGrid adapter (stateless).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SendGrid;
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    errors: Vec<ErrorItem>,
+}
+
+#[derive(Deserialize)]
+struct ErrorItem {
+    message: Option<String>,
+    field: Option<String>,
+}
+
+fn error_message(body: &[u8]) -> Option<String> {
+    let parsed: ErrorBody = serde_json::from_slice(body).ok()?;
+    let parts: Vec<String> = parsed
+        .errors
+        .into_iter()
+        .filter_map(|e| match (e.field, e.message) {
+            (Some(f), Some(m)) if !f.is_empty() => Some(format!("{f}: {m}")),
+            (_, Some(m)) => Some(m),
+            (_, None) => None,
+        })
+        .collect();
+    if parts.is_empty() {
+        None
+    } else {
+        Some(parts.join("; "))
+    }
+}
+
+impl EmailAdapter for SendGrid {
+    fn build_request(&self, relay: &RelayConfig, message: &EmailMessage) -> OutboundRequest {
+        let (from_name, from_email) = split_mailbox(relay.from());
+        let mut from = Map::new();
+        from.insert("email".into(), Value::from(from_email));
+        if let Some(name) = from_name {
+            from.insert("name".into(), Value::from(name));
+        }
+        let body = json!({
+            "personalizations": [{"to": [{"email": message.to}]}],
+            "from": from,
+            "subject": message.subject,
+            "content": [
+                {"type": "text/plain", "value": message.text},
+                {"type": "text/html", "value": message.html},
+            ],
+            "custom_args": {"delivery_id": message.idempotency_key},
+        });
+        OutboundRequest {
+            method: Method::Post,
+            url: format!("{}/v3/mail/send", relay.base_url()),
+            headers: vec![
+                (
+                    "Authorization".into(),
+                    format!("Bearer {}", relay.api_key()),
+                ),
+                ("Content-Type".into(), "application/json".into()),
+            ],
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    fn classify(&self, response: &ProviderResponse, now: Timestamp) -> EmailOutcome {
+        if response.is_success() {
+            let id = response
+                .header("x-message-id")
+                .map(str::trim)
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned);
+            return EmailOutcome::Sent {
+                provider_message_id: id,
+            };
+        }
+        classify_failure(response, now, error_message(&response.body), false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::email::test_support::{json, message, now, response};
+    use crate::email::EmailProvider;
+
+    fn relay() -> RelayConfig {
+        RelayConfig::new(
+            EmailProvider::SendGrid,
+            "https://api.sendgrid.com",
+            "SG.key",
+            "Todo <reminders@example.com>",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn request_shape() {
+        let req = relay().build_request(&message());
+        assert_eq!(req.method, Method::Post);
+        assert_eq!(req.url, "https://api.sendgrid.com/v3/mail/send");
+        assert_eq!(req.header("Authorization"), Some("Bearer SG.key"));
+        assert_eq!(req.header("Content-Type"), Some("application/json"));
+        assert_eq!(req.header("Idempotency-Key"), None);
+        assert_eq!(
+            json(&req),
+            serde_json::json!({
+                "personalizations": [{"to": [{"email": "ada@example.com"}]}],
+                "from": {"email": "reminders@example.com", "name": "Todo"},
+                "subject": "Reminder: Pay rent",
+                "content": [
+                    {"type": "text/plain", "value": "Reminder: your task \"Pay rent\" is due soon.\n"},
+                    {"type": "text/html", "value": "<p>Reminder: <strong>Pay rent</strong></p>"},
+                ],
+                "custom_args": {"delivery_id": "a532a81a-289a-5697-ace2-8b0b4e7cdb26"},
+            })
+        );
+    }
+
+    #[test]
+    fn bare_from_address_has_no_name() {
+        let relay = RelayConfig::new(
+            EmailProvider::SendGrid,
+            "https://api.sendgrid.com",
+            "k",
+            "r@example.com",
+        )
+        .unwrap();
+        let body = json(&relay.build_request(&message()));
+        assert_eq!(body["from"], serde_json::json!({"email": "r@example.com"}));
+    }
+
+    #[test]
+    fn accepted_reads_x_message_id() {
+        let out = SendGrid.classify(&response(202, &[("X-Message-Id", "sg-abc123")], ""), now());
+        assert_eq!(
+            out,
+            EmailOutcome::Sent {
+                provider_message_id: Some("sg-abc123".into())
+            }
+        );
+        let out = SendGrid.classify(&response(202, &[], ""), now());
+        assert_eq!(
+            out,
+            EmailOutcome::Sent {
+                provider_message_id: None
+            }
+        );
+    }
+
+    #[test]
+    fn bad_request_keeps_error_messages() {
+        let out = SendGrid.classify(
+            &response(
+                400,
+                &[],
+                r#"{"errors":[{"message":"The from address does not match a verified Sender Identity.","field":"from","help":null},{"message":"second"}]}"#,
+            ),
+            now(),
+        );
+        let EmailOutcome::Permanent(p) = out else {
+            panic!("expected permanent, got {out:?}")
+        };
+        assert_eq!(p.status, 400);
+        assert_eq!(
+            p.detail,
+            "from: The from address does not match a verified Sender Identity.; second"
+        );
+    }
+
+    #[test]
+    fn too_many_requests_is_transient_with_retry_after() {
+        let out = SendGrid.classify(
+            &response(
+                429,
+                &[("Retry-After", "Tue, 01 Dec 2026 08:31:00 GMT")],
+                r#"{"errors":[{"message":"too many requests"}]}"#,
+            ),
+            now(),
+        );
+        let EmailOutcome::Transient(t) = out else {
+            panic!("expected transient, got {out:?}")
+        };
+        assert_eq!(t.retry_after, Some(Duration::from_secs(60)));
+        assert_eq!(t.detail, "too many requests");
+    }
+
+    #[test]
+    fn server_error_is_transient() {
+        let out = SendGrid.classify(&response(500, &[], ""), now());
+        assert!(
+            matches!(out, EmailOutcome::Transient(ref t) if t.detail == "HTTP 500 with an empty body"),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn forbidden_is_permanent() {
+        let out = SendGrid.classify(
+            &response(403, &[], r#"{"errors":[{"message":"access forbidden"}]}"#),
+            now(),
+        );
+        assert!(
+            matches!(out, EmailOutcome::Permanent(ref p) if p.detail == "access forbidden"),
+            "{out:?}"
+        );
+    }
+}

@@ -1,0 +1,324 @@
+//! `reminder.due` (topic `reminders`).
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{parse_rfc3339, quote, EventError, RejectReason};
+use crate::channel::Channel;
+
+/// Longest `user_id` the contract allows, in characters.
+pub const MAX_USER_ID_CHARS: usize = 128;
+
+/// A validated `reminder.due` payload.
+///
+/// Built only through [`ReminderDue::from_json`] / [`ReminderDue::from_value`],
+/// so holding one means the contract's rules were checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReminderDue {
+    /// The task (a UUID).
+    pub task_id: Uuid,
+    /// Opaque owner id, 1..=128 characters.
+    pub user_id: String,
+    /// Task title; empty when the event carried none (rendered as "Untitled task").
+    pub title: String,
+    /// When the task is due, if known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<Timestamp>,
+    /// When the reminder fires; with `task_id` it identifies the reminder.
+    pub remind_at: Timestamp,
+    /// Requested channels, de-duplicated in order; `None` = the subscriber's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<Channel>>,
+}
+
+impl ReminderDue {
+    /// CloudEvent `type` of this payload.
+    pub const EVENT_TYPE: &'static str = "reminder.due";
+
+    /// Parses and validates the CloudEvent `data` bytes.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, EventError> {
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+            EventError::new(
+                RejectReason::MalformedJson,
+                format!("payload is not JSON: {e}"),
+            )
+        })?;
+        Self::from_value(&value)
+    }
+
+    /// Validates an already parsed `data` value. A JSON string holding the
+    /// object is unwrapped once, since some publishers put the payload in
+    /// `data` as a string.
+    pub fn from_value(value: &Value) -> Result<Self, EventError> {
+        if let Value::String(inner) = value {
+            let inner: Value = serde_json::from_str(inner).map_err(|e| {
+                EventError::new(
+                    RejectReason::MalformedJson,
+                    format!("data string is not JSON: {e}"),
+                )
+            })?;
+            return match inner {
+                Value::Object(map) => Self::from_object(&map),
+                _ => Err(not_an_object()),
+            };
+        }
+        match value {
+            Value::Object(map) => Self::from_object(map),
+            _ => Err(not_an_object()),
+        }
+    }
+
+    fn from_object(map: &Map<String, Value>) -> Result<Self, EventError> {
+        let task_id = required_str(map, "task_id")?;
+        let task_id = Uuid::try_parse(task_id).map_err(|_| {
+            EventError::new(
+                RejectReason::InvalidTaskId,
+                format!("task_id {} is not a UUID", quote(task_id)),
+            )
+        })?;
+
+        let user_id = required_str(map, "user_id")?;
+        let len = user_id.chars().count();
+        if len == 0 || len > MAX_USER_ID_CHARS {
+            return Err(EventError::new(
+                RejectReason::InvalidUserId,
+                format!("user_id must have 1..={MAX_USER_ID_CHARS} characters, has {len}"),
+            ));
+        }
+
+        let title = optional_str(map, "title")?.unwrap_or_default().to_owned();
+        let remind_at = timestamp(required_str(map, "remind_at")?, "remind_at")?;
+        let due_at = optional_str(map, "due_at")?
+            .map(|s| timestamp(s, "due_at"))
+            .transpose()?;
+        let channels = match map.get("channels") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(items)) => Some(channels(items)?),
+            Some(_) => {
+                return Err(EventError::new(
+                    RejectReason::SchemaViolation,
+                    "channels must be an array of strings",
+                ));
+            }
+        };
+        Ok(ReminderDue {
+            task_id,
+            user_id: user_id.to_owned(),
+            title,
+            due_at,
+            remind_at,
+            channels,
+        })
+    }
+
+    /// The channels to deliver: the event's own list when it has one
+    /// (possibly empty), else the subscriber's enabled channels.
+    pub fn channels_or(&self, subscriber_channels: &[Channel]) -> Vec<Channel> {
+        match &self.channels {
+            Some(requested) => requested.clone(),
+            None => subscriber_channels.to_vec(),
+        }
+    }
+}
+
+fn not_an_object() -> EventError {
+    EventError::new(
+        RejectReason::SchemaViolation,
+        "payload must be a JSON object",
+    )
+}
+
+fn required_str<'a>(map: &'a Map<String, Value>, field: &str) -> Result<&'a str, EventError> {
+    optional_str(map, field)?.ok_or_else(|| {
+        EventError::new(
+            RejectReason::SchemaViolation,
+            format!("{field} is required"),
+        )
+    })
+}
+
+/// `Ok(None)` for an absent or null field, an error for a non-string.
+fn optional_str<'a>(
+    map: &'a Map<String, Value>,
+    field: &str,
+) -> Result<Option<&'a str>, EventError> {
+    match map.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(EventError::new(
+            RejectReason::SchemaViolation,
+            format!("{field} must be a string"),
+        )),
+    }
+}
+
+fn timestamp(text: &str, field: &str) -> Result<Timestamp, EventError> {
+    parse_rfc3339(text).ok_or_else(|| {
+        EventError::new(
+            RejectReason::InvalidTimestamp,
+            format!(
+                "{field} {} is not an RFC 3339 time with offset",
+                quote(text)
+            ),
+        )
+    })
+}
+
+fn channels(items: &[Value]) -> Result<Vec<Channel>, EventError> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let Value::String(name) = item else {
+            return Err(EventError::new(
+                RejectReason::SchemaViolation,
+                "channels must be an array of strings",
+            ));
+        };
+        let channel: Channel = name.parse().map_err(|_| {
+            EventError::new(
+                RejectReason::UnknownChannel,
+                format!("channel {} is not \"email\" or \"push\"", quote(name)),
+            )
+        })?;
+        if !out.contains(&channel) {
+            out.push(channel);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn valid() -> Value {
+        json!({
+            "task_id": "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+            "user_id": "u-42",
+            "title": "Pay rent",
+            "due_at": "2026-12-01T09:00:00Z",
+            "remind_at": "2026-12-01T08:30:00Z",
+            "channels": ["email", "push"]
+        })
+    }
+
+    fn reason(v: &Value) -> RejectReason {
+        ReminderDue::from_value(v).unwrap_err().reason
+    }
+
+    #[test]
+    fn parses_the_contract_example() {
+        let r = ReminderDue::from_json(valid().to_string().as_bytes()).unwrap();
+        assert_eq!(
+            r.task_id.to_string(),
+            "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+        );
+        assert_eq!(r.user_id, "u-42");
+        assert_eq!(r.title, "Pay rent");
+        assert_eq!(r.due_at, Some("2026-12-01T09:00:00Z".parse().unwrap()));
+        assert_eq!(r.remind_at, "2026-12-01T08:30:00Z".parse().unwrap());
+        assert_eq!(r.channels, Some(vec![Channel::Email, Channel::Push]));
+        // Serialising gives back the same payload.
+        assert_eq!(serde_json::to_value(&r).unwrap(), valid());
+    }
+
+    #[test]
+    fn optional_fields_may_be_absent() {
+        let mut v = valid();
+        let obj = v.as_object_mut().unwrap();
+        obj.remove("due_at");
+        obj.remove("channels");
+        obj.remove("title");
+        let r = ReminderDue::from_value(&v).unwrap();
+        assert_eq!(r.due_at, None);
+        assert_eq!(r.channels, None);
+        assert_eq!(r.title, "");
+        assert_eq!(r.channels_or(&[Channel::Push]), vec![Channel::Push]);
+    }
+
+    #[test]
+    fn explicit_channels_win_and_are_deduplicated() {
+        let mut v = valid();
+        v["channels"] = json!(["push", "push"]);
+        let r = ReminderDue::from_value(&v).unwrap();
+        assert_eq!(r.channels_or(&Channel::ALL), vec![Channel::Push]);
+        v["channels"] = json!([]);
+        assert_eq!(
+            ReminderDue::from_value(&v)
+                .unwrap()
+                .channels_or(&Channel::ALL),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn data_as_a_json_string_is_unwrapped() {
+        let v = Value::String(valid().to_string());
+        assert!(ReminderDue::from_value(&v).is_ok());
+        assert_eq!(
+            reason(&Value::String("{".into())),
+            RejectReason::MalformedJson
+        );
+    }
+
+    #[test]
+    fn malformed_json() {
+        let err = ReminderDue::from_json(b"{\"task_id\":").unwrap_err();
+        assert_eq!(err.reason, RejectReason::MalformedJson);
+    }
+
+    #[test]
+    fn schema_violations() {
+        assert_eq!(reason(&json!([1, 2])), RejectReason::SchemaViolation);
+        let mut v = valid();
+        v.as_object_mut().unwrap().remove("remind_at");
+        assert_eq!(reason(&v), RejectReason::SchemaViolation);
+        let mut v = valid();
+        v["user_id"] = json!(42);
+        assert_eq!(reason(&v), RejectReason::SchemaViolation);
+        let mut v = valid();
+        v["channels"] = json!("email");
+        assert_eq!(reason(&v), RejectReason::SchemaViolation);
+        let mut v = valid();
+        v["channels"] = json!(["email", 1]);
+        assert_eq!(reason(&v), RejectReason::SchemaViolation);
+    }
+
+    #[test]
+    fn invalid_values() {
+        let mut v = valid();
+        v["task_id"] = json!("not-a-uuid");
+        assert_eq!(reason(&v), RejectReason::InvalidTaskId);
+
+        let mut v = valid();
+        v["user_id"] = json!("");
+        assert_eq!(reason(&v), RejectReason::InvalidUserId);
+        v["user_id"] = json!("ü".repeat(MAX_USER_ID_CHARS));
+        assert!(
+            ReminderDue::from_value(&v).is_ok(),
+            "128 characters are allowed"
+        );
+        v["user_id"] = json!("u".repeat(MAX_USER_ID_CHARS + 1));
+        assert_eq!(reason(&v), RejectReason::InvalidUserId);
+
+        let mut v = valid();
+        v["remind_at"] = json!("2026-12-01 08:30");
+        assert_eq!(reason(&v), RejectReason::InvalidTimestamp);
+        let mut v = valid();
+        v["due_at"] = json!("tomorrow");
+        assert_eq!(reason(&v), RejectReason::InvalidTimestamp);
+    }
+
+    #[test]
+    fn unknown_channel_is_its_own_reason() {
+        let mut v = valid();
+        v["channels"] = json!(["email", "sms"]);
+        let err = ReminderDue::from_value(&v).unwrap_err();
+        assert_eq!(err.reason, RejectReason::UnknownChannel);
+        assert_eq!(err.reason.as_str(), "unknown_channel");
+        assert!(err.message.contains("\"sms\""));
+    }
+}
