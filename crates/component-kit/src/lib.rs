@@ -8,5 +8,7 @@ pub mod auth;
 pub mod dapr;
 pub mod db;
 pub mod log;
+pub mod pg_url;
+pub mod readiness;
 pub mod respond;
 pub mod vars;

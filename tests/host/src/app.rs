@@ -70,8 +70,11 @@ impl TestApp {
             let component = load_component(&path)?;
             let pre = linker
                 .instantiate_pre(&component)
+                .map_err(anyhow::Error::from)
                 .with_context(|| format!("component {id:?} imports something this host does not provide"))?;
-            let pre = ProxyPre::new(pre).with_context(|| format!("component {id:?} is not a wasi:http handler"))?;
+            let pre = ProxyPre::new(pre)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("component {id:?} is not a wasi:http handler"))?;
             components.insert(id.clone(), LoadedComponent { pre, allowed });
         }
         let inner = Arc::new(AppInner {
@@ -196,7 +199,7 @@ impl AppInner {
             Ok(Err(code)) => Err(anyhow::anyhow!("component answered with an error: {code:?}")),
             Err(_) => match task.await {
                 Ok(Ok(())) => Err(anyhow::anyhow!("guest never invoked `response-outparam::set` method")),
-                Ok(Err(trap)) => Err(trap.context("guest trapped")),
+                Ok(Err(trap)) => Err(anyhow::Error::from(trap).context("guest trapped")),
                 Err(join) => Err(anyhow::anyhow!("guest task failed: {join}")),
             },
         };

@@ -6,6 +6,7 @@
 
 pub mod allowed_hosts;
 pub mod app;
+pub mod client;
 pub mod fakes;
 pub mod manifest;
 pub mod pg_cluster;

@@ -113,6 +113,7 @@ pub(crate) fn load_component(path: &Path) -> anyhow::Result<Component> {
         )
     })?;
     let component = Component::from_binary(engine(), &bytes)
+        .map_err(anyhow::Error::from)
         .with_context(|| format!("cannot compile component {}", path.display()))?;
     cache
         .lock()
@@ -124,8 +125,8 @@ pub(crate) fn load_component(path: &Path) -> anyhow::Result<Component> {
 /// The linker with every interface a Spin 3.6.3 HTTP component may import.
 pub(crate) fn linker() -> anyhow::Result<Linker<InstanceState>> {
     let mut linker = Linker::new(engine());
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    wasmtime_wasi_http::add_only_http_to_linker_async(&mut linker)?;
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
+    wasmtime_wasi_http::add_only_http_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
     crate::spin_variables::add_to_linker(&mut linker)?;
     crate::postgres::add_to_linker(&mut linker, |s: &mut InstanceState| &mut s.pg)?;
     Ok(linker)

@@ -5,7 +5,7 @@ use crate::variables::VariableError;
 
 wasmtime::component::bindgen!({
     inline: "package host:variables; world variables { import fermyon:spin/variables@2.0.0; }",
-    path: "../../wit/deps/spin@2.0.0",
+    path: "../../wit",
     imports: { default: async },
 });
 
@@ -27,4 +27,5 @@ pub fn add_to_linker(
     linker: &mut wasmtime::component::Linker<InstanceState>,
 ) -> anyhow::Result<()> {
     fermyon::spin::variables::add_to_linker::<_, wasmtime::component::HasSelf<_>>(linker, |s| s)
+        .map_err(anyhow::Error::from)
 }

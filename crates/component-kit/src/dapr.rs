@@ -1,0 +1,163 @@
+//! The two ways a component meets the Dapr sidecar: answering deliveries
+//! (single or bulk) and publishing through `/v1.0/publish`.
+
+use dapr_pubsub::delivery::Partial;
+use dapr_pubsub::publish::OutgoingEvent;
+use dapr_pubsub::rejection::{truncate_utf8, MAX_KEPT_PAYLOAD};
+use dapr_pubsub::{
+    parse_delivery, BulkResponse, CloudEvent, Delivery, DeliveryEntry, DeliveryStatus, EntryStatus,
+    PublishRequest, RejectReason, RejectedEvent,
+};
+use spin_sdk::http::{Method, Request, Response};
+
+use crate::{db, log, respond, vars};
+
+/// What a service decided about one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Handled, a duplicate, or ignored.
+    Success,
+    /// Transient fault; the string says what failed (for the log line).
+    Retry(String),
+    /// Can never succeed; kept in `rejected_events`.
+    Drop {
+        /// Stable reason code.
+        reason: RejectReason,
+        /// Which field or rule part was wrong.
+        detail: String,
+    },
+}
+
+/// Answers a Dapr delivery on `topic`: each event (one, or each bulk entry)
+/// goes through `handle`; malformed ones are dropped and kept without it.
+pub async fn answer_delivery<F>(req: &Request, topic: &str, mut handle: F) -> Response
+where
+    F: AsyncFnMut(&CloudEvent) -> Outcome,
+{
+    match parse_delivery(req.body()) {
+        Delivery::Single(entry) => respond::delivery(process(entry, topic, &mut handle).await),
+        Delivery::Bulk(entries) => {
+            let mut statuses = Vec::with_capacity(entries.len());
+            for entry in entries {
+                let entry_id = entry.entry_id.clone().unwrap_or_default();
+                let status = process(entry, topic, &mut handle).await;
+                statuses.push(EntryStatus { entry_id, status });
+            }
+            respond::bulk_delivery(&BulkResponse { statuses })
+        }
+    }
+}
+
+async fn process<F>(entry: DeliveryEntry, topic: &str, handle: &mut F) -> DeliveryStatus
+where
+    F: AsyncFnMut(&CloudEvent) -> Outcome,
+{
+    match entry.event {
+        Err((reason, partial)) => reject(rejected(&partial, topic, reason, reason.as_str().into())),
+        Ok(event) => match handle(&event).await {
+            Outcome::Success => DeliveryStatus::Success,
+            Outcome::Retry(why) => {
+                log::warn(
+                    "event will be retried",
+                    serde_json::json!({"event_id": event.id, "type": event.event_type, "topic": topic, "reason": "transient", "detail": why}),
+                );
+                DeliveryStatus::Retry
+            }
+            Outcome::Drop { reason, detail } => {
+                let partial = Partial {
+                    id: Some(event.id.clone()),
+                    source: Some(event.source.clone()),
+                    event_type: Some(event.event_type.clone()),
+                    topic: event.topic.clone(),
+                    raw: event.raw.clone(),
+                };
+                reject(rejected(&partial, topic, reason, detail))
+            }
+        },
+    }
+}
+
+fn rejected(partial: &Partial, topic: &str, reason: RejectReason, detail: String) -> RejectedEvent {
+    RejectedEvent {
+        id: partial.id.clone(),
+        source: partial.source.clone(),
+        event_type: partial.event_type.clone(),
+        topic: partial.topic.clone().unwrap_or_else(|| topic.to_owned()),
+        reason,
+        detail,
+        payload: truncate_utf8(&partial.raw, MAX_KEPT_PAYLOAD).to_owned(),
+    }
+}
+
+/// Logs the drop and keeps the event. If it cannot be kept (database down)
+/// the answer is RETRY instead, so the event is never lost.
+fn reject(event: RejectedEvent) -> DeliveryStatus {
+    log::warn(
+        "event dropped",
+        serde_json::json!({"event_id": event.id, "type": event.event_type, "topic": event.topic,
+            "reason": event.reason.as_str(), "detail": event.detail}),
+    );
+    let kept = db::open().and_then(|conn| {
+        db::execute(
+            &conn,
+            "INSERT INTO rejected_events (id, source, type, topic, reason, detail, payload) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                db::opt_text(event.id.clone()),
+                db::opt_text(event.source.clone()),
+                db::opt_text(event.event_type.clone()),
+                db::text(event.topic.clone()),
+                db::text(event.reason.as_str()),
+                db::text(event.detail.clone()),
+                db::text(event.payload.clone()),
+            ],
+        )
+    });
+    match kept {
+        Ok(_) => DeliveryStatus::Drop,
+        Err(e) => {
+            log::warn(
+                "could not keep dropped event; asking for redelivery",
+                serde_json::json!({"event_id": event.id, "reason": "rejected_event_not_stored", "detail": e.0}),
+            );
+            DeliveryStatus::Retry
+        }
+    }
+}
+
+/// Publishes `payload` to `topic` through the sidecar, with a deterministic
+/// CloudEvent `id` and the incoming `traceparent`. Any answer but 204 is a
+/// transient fault (`Err` with a description).
+pub async fn publish(
+    topic: &str,
+    id: &str,
+    event_type: &str,
+    payload: &serde_json::Value,
+    traceparent: Option<&str>,
+) -> Result<(), String> {
+    let port = vars::get_or("dapr_http_port", "3500");
+    let pubsub = vars::get_or("pubsub_name", "kafka-pubsub");
+    let token = vars::get_or("dapr_api_token", "");
+    let event = OutgoingEvent {
+        pubsub: &pubsub,
+        topic,
+        id,
+        event_type,
+    };
+    let call = PublishRequest::new(&port, event, payload, traceparent, &token);
+    let mut builder = Request::builder();
+    builder.method(Method::Post).uri(call.url);
+    for (k, v) in call.headers {
+        builder.header(k, v);
+    }
+    let request = builder.body(call.body).build();
+    let response: Response = spin_sdk::http::send(request)
+        .await
+        .map_err(|e| format!("publish to sidecar failed: {e}"))?;
+    let status = *response.status();
+    if PublishRequest::succeeded(status) {
+        Ok(())
+    } else {
+        Err(format!("sidecar answered {status} to publish on {topic}"))
+    }
+}

@@ -1,0 +1,79 @@
+//! Reads the `host:port` out of a libpq connection string, to compare it
+//! with `database_host` (the allow-list entry): a mismatch would otherwise
+//! surface only as an opaque "not permitted" on every query.
+
+/// `host:port` of a `postgres://` URL or a `key=value` string; the port
+/// defaults to 5432. `None` when no TCP host is given.
+pub fn host_port(url: &str) -> Option<String> {
+    let url = url.trim();
+    let (host, port) = if let Some(rest) = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+    {
+        let authority = rest.split(['/', '?']).next().unwrap_or("");
+        let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let hostport = hostport.split(',').next().unwrap_or("");
+        split_host_port(hostport)
+    } else {
+        let mut host = None;
+        let mut port = None;
+        for pair in url.split_whitespace() {
+            match pair.split_once('=') {
+                Some(("host", v)) => host = Some(v.trim_matches('\'').to_owned()),
+                Some(("port", v)) => port = Some(v.trim_matches('\'').to_owned()),
+                _ => {}
+            }
+        }
+        (host?, port)
+    };
+    if host.is_empty() || host.starts_with('/') {
+        return None;
+    }
+    Some(format!("{host}:{}", port.unwrap_or_else(|| "5432".into())))
+}
+
+fn split_host_port(hostport: &str) -> (String, Option<String>) {
+    if let Some(rest) = hostport.strip_prefix('[') {
+        if let Some((h, p)) = rest.split_once(']') {
+            return (h.to_owned(), p.strip_prefix(':').map(str::to_owned));
+        }
+    }
+    match hostport.rsplit_once(':') {
+        Some((h, p)) => (h.to_owned(), Some(p.to_owned())),
+        None => (hostport.to_owned(), None),
+    }
+}
+
+/// Compares two `host:port` strings, treating a missing port as 5432 and
+/// host names case-insensitively.
+pub fn same_host(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        let s = s.trim().to_ascii_lowercase();
+        if s.rsplit_once(':').is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit())) {
+            s
+        } else {
+            format!("{s}:5432")
+        }
+    };
+    norm(a) == norm(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_urls_and_key_value_strings() {
+        assert_eq!(host_port("postgres://u:p@db.internal:6543/app?sslmode=require").as_deref(), Some("db.internal:6543"));
+        assert_eq!(host_port("postgresql://db/app").as_deref(), Some("db:5432"));
+        assert_eq!(host_port("host=10.0.0.5 port=5433 user=x dbname=y").as_deref(), Some("10.0.0.5:5433"));
+        assert_eq!(host_port("host=/var/run/postgresql dbname=y"), None);
+        assert_eq!(host_port("postgres://u@[::1]:5432/db").as_deref(), Some("::1:5432"));
+    }
+
+    #[test]
+    fn compares_with_default_port() {
+        assert!(same_host("localhost:5432", "LOCALHOST"));
+        assert!(!same_host("localhost:5433", "localhost:5432"));
+    }
+}

@@ -1,0 +1,46 @@
+//! `GET /<service>/readyz`: 200 only if Postgres answers and the schema is
+//! migrated; otherwise 503 with the reason (CONTRACT.md, section 3).
+
+use spin_sdk::http::Response;
+
+use crate::db::{self, SCHEMA_VERSION};
+use crate::{respond, vars};
+
+/// Checks configuration, connectivity and schema version.
+pub fn check() -> Response {
+    match probe() {
+        Ok(()) => respond::json(200, &serde_json::json!({"status": "ready", "schema": SCHEMA_VERSION})),
+        Err((code, message)) => respond::json(
+            503,
+            &serde_json::json!({"status": "not_ready", "error": {"code": code, "message": message}}),
+        ),
+    }
+}
+
+fn probe() -> Result<(), (&'static str, String)> {
+    let url = vars::get("database_url").map_err(|e| ("config", e.to_string()))?;
+    let host = vars::get_or("database_host", "localhost:5432");
+    if let Some(target) = crate::pg_url::host_port(&url) {
+        if !crate::pg_url::same_host(&target, &host) {
+            return Err((
+                "database_host_mismatch",
+                format!("database_url points at {target} but database_host (allowed_outbound_hosts) is {host}"),
+            ));
+        }
+    }
+    let conn = db::open().map_err(|e| ("database_unreachable", e.to_string()))?;
+    let rows: Vec<Option<String>> = db::query_json(
+        &conn,
+        "SELECT to_jsonb(max(version)) FROM schema_migrations",
+        &[],
+    )
+    .map_err(|e| ("schema_not_migrated", e.to_string()))?;
+    match rows.into_iter().next().flatten() {
+        Some(v) if v.as_str() >= SCHEMA_VERSION => Ok(()),
+        Some(v) => Err((
+            "schema_outdated",
+            format!("schema is at {v}, components need {SCHEMA_VERSION}: run migrations/migrate.sh"),
+        )),
+        None => Err(("schema_not_migrated", "no migration applied: run migrations/migrate.sh".into())),
+    }
+}
