@@ -159,6 +159,7 @@ async fn deliver_sends_a_daprd_cloudevent_with_headers() {
         Some("application/cloudevents+json")
     );
     assert_eq!(request.header("dapr-api-token"), Some("app-token"));
+    assert_eq!(request.header("pubsubname"), Some("kafka-pubsub"));
     let envelope = request.json().unwrap();
     assert_eq!(envelope["id"], "evt-1");
     assert_eq!(envelope["type"], "reminder.due");
@@ -482,6 +483,12 @@ async fn bulk_delivery_shape_and_per_entry_statuses() {
     assert_eq!(entries[0]["event"]["data"], json!({"n": 1}));
     assert_eq!(entries[0]["event"]["specversion"], "1.0");
     assert_eq!(entries[2]["contentType"], "text/plain");
+
+    // The DROPped entry went to the dead-letter topic, unchanged.
+    let letters = driver.dead_letters();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].topic, "reminders-dlq");
+    assert_eq!(letters[0].envelope, b.event);
 }
 
 #[tokio::test]

@@ -52,6 +52,10 @@ async fn accepted_publish_is_204_and_recorded_with_metadata_and_trace() {
     assert_eq!(p.data.as_ref().unwrap()["channel"], "email");
     assert_eq!(sidecar.publishes_to("notifications").len(), 1);
     assert!(sidecar.publishes_to("task-events").is_empty());
+    assert_eq!(
+        sidecar.spin_variables(),
+        vec![("dapr_http_port", sidecar.port().to_string())]
+    );
 }
 
 #[tokio::test]

@@ -88,6 +88,16 @@ async fn resend_accepts_and_records() {
     assert_eq!(e.html.as_deref(), Some("<p>Pay rent is due at 10:00.</p>"));
     assert_eq!(e.traceparent.as_deref(), Some("00-1-2-01"));
     assert_eq!(relay.emails_to("ADA@example.com").len(), 1);
+
+    let vars = relay.spin_variables(Provider::SendGrid);
+    assert_eq!(
+        vars,
+        vec![
+            ("email_provider", "sendgrid".to_owned()),
+            ("email_relay_base", relay.base_url()),
+            ("email_relay_api_key", DEFAULT_API_KEY.to_owned()),
+        ]
+    );
 }
 
 #[tokio::test]

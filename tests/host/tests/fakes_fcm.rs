@@ -88,6 +88,13 @@ async fn service_account_json_is_a_google_key_file() {
     let parsed = rsa::PrivateKey::from_pkcs8_pem(pem).expect("PKCS#8 PEM");
     assert_eq!(parsed.to_public_key(), account.public_key());
     assert_ne!(account.with_wrong_key().public_key(), account.public_key());
+
+    let vars: std::collections::HashMap<_, _> = fcm.spin_variables(&account).into_iter().collect();
+    assert_eq!(vars["fcm_project_id"], PROJECT);
+    assert_eq!(vars["fcm_api_base"], fcm.base_url());
+    assert_eq!(vars["fcm_oauth_base"], fcm.base_url());
+    let embedded: Value = serde_json::from_str(&vars["fcm_service_account_json"]).unwrap();
+    assert_eq!(embedded, file);
 }
 
 // ---- token endpoint ----

@@ -5,7 +5,8 @@
 //!
 //! Per the Dapr pub/sub API reference: on 2xx each entry's status decides
 //! (an entry without a status counts as `RETRY`); on 404 all entries are
-//! dropped; on any other status all are retried.
+//! dropped; on any other status all are retried. Entries answered `DROP`
+//! go to the dead-letter topic (daprd `postman/http` `DeliverBulk`).
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use super::driver::{AppStatus, DaprDriver, DeliverOptions};
+use super::driver::{AppStatus, DaprDriver, DeadLetterReason, DeliverOptions};
 
 /// One entry of a bulk message.
 #[derive(Debug, Clone)]
@@ -156,6 +157,15 @@ impl DaprDriver {
             Ok((status, response_body)) => {
                 let (statuses, explicit) =
                     interpret_bulk_response(status, &response_body, &entry_ids);
+                // daprd forwards each entry the app answered DROP (on a 2xx)
+                // to the dead-letter topic, if the subscription has one.
+                if status.is_success() {
+                    for entry in &entries {
+                        if explicit.get(&entry.entry_id).map(String::as_str) == Some("DROP") {
+                            self.dead_letter(topic, None, &entry.event, DeadLetterReason::Dropped)?;
+                        }
+                    }
+                }
                 BulkDelivery {
                     route,
                     http_status: Some(status),

@@ -12,6 +12,8 @@
 //!
 //! A message that is dropped, or still failing after the retries, goes to the
 //! subscription's `deadLetterTopic` when it has one (Dapr "Dead Letter Topics").
+//! Checked against daprd's `pkg/runtime/subscription/postman/http/http.go`
+//! and `subscription.go`.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -407,6 +409,12 @@ impl DaprDriver {
         }
         if !tracestate.is_empty() {
             headers.push(("tracestate", tracestate));
+        }
+        // daprd passes the message metadata as headers; it always holds the
+        // pub/sub name (`pubsubName`).
+        let pubsubname = envelope["pubsubname"].as_str().unwrap_or_default();
+        if !pubsubname.is_empty() {
+            headers.push(("pubsubname", pubsubname));
         }
         headers.push(("content-type", "application/cloudevents+json"));
         let mut delivery = self.post(route, &headers, envelope.to_string()).await;

@@ -116,6 +116,12 @@ impl FakeSidecar {
         self.server.port()
     }
 
+    /// Spin variables (contract section 8) that point the app at this
+    /// sidecar: `dapr_http_port`.
+    pub fn spin_variables(&self) -> Vec<(&'static str, String)> {
+        vec![("dapr_http_port", self.port().to_string())]
+    }
+
     /// The underlying recording server (all requests, generic faults, delay).
     pub fn server(&self) -> &FakeServer {
         &self.server

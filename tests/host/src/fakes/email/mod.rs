@@ -155,6 +155,22 @@ impl FakeEmailRelay {
         &self.api_key
     }
 
+    /// Spin variables (contract section 8) that point the app at this relay
+    /// through `provider`'s API: `email_provider`, `email_relay_base`,
+    /// `email_relay_api_key`.
+    pub fn spin_variables(&self, provider: Provider) -> Vec<(&'static str, String)> {
+        let name = match provider {
+            Provider::Resend => "resend",
+            Provider::SendGrid => "sendgrid",
+            Provider::Mailpit => "mailpit",
+        };
+        vec![
+            ("email_provider", name.to_owned()),
+            ("email_relay_base", self.base_url()),
+            ("email_relay_api_key", self.api_key.clone()),
+        ]
+    }
+
     /// The underlying recording server (every request, generic faults, delay).
     pub fn server(&self) -> &FakeServer {
         &self.server

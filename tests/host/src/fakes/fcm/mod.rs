@@ -125,6 +125,18 @@ impl FakeFcm {
         format!("{}/token", self.base_url())
     }
 
+    /// Spin variables (contract section 8) that point the app at this fake
+    /// as `account`: `fcm_project_id`, `fcm_service_account_json` (with
+    /// `token_uri` = [`Self::token_url`]), `fcm_api_base`, `fcm_oauth_base`.
+    pub fn spin_variables(&self, account: &TestServiceAccount) -> Vec<(&'static str, String)> {
+        vec![
+            ("fcm_project_id", account.project_id.clone()),
+            ("fcm_service_account_json", account.json(&self.token_url())),
+            ("fcm_api_base", self.base_url()),
+            ("fcm_oauth_base", self.base_url()),
+        ]
+    }
+
     /// The underlying recording server.
     pub fn server(&self) -> &FakeServer {
         &self.server

@@ -216,7 +216,7 @@ fn validate_android(android: &Map<String, Value>) -> Result<(), CannedResponse> 
     )?;
     for key in ["collapse_key", "collapseKey"] {
         check_string(
-            &android.get(key).cloned().unwrap_or(Value::Null),
+            android.get(key).unwrap_or(&Value::Null),
             "message.android.collapse_key",
         )?;
     }
