@@ -93,7 +93,6 @@ pub(crate) fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
         let mut config = Config::new();
-        config.async_support(true);
         config.wasm_component_model(true);
         Engine::new(&config).expect("wasmtime engine configuration is valid")
     })
