@@ -42,7 +42,7 @@ pub fn render_reminder(title: &str, due_at: Option<Timestamp>, time_zone: &str) 
         Some(due) => (
             format!("Reminder: your task \"{title}\" is due {due}.\n"),
             format!(
-                "<!DOCTYPE html><html><body><p>Reminder: your task <strong>{}</strong> is due {}.</p></body></html>",
+                "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body><p>Reminder: your task <strong>{}</strong> is due {}.</p></body></html>",
                 escape_html(&title),
                 escape_html(due)
             ),
@@ -51,7 +51,7 @@ pub fn render_reminder(title: &str, due_at: Option<Timestamp>, time_zone: &str) 
         None => (
             format!("Reminder: your task \"{title}\".\n"),
             format!(
-                "<!DOCTYPE html><html><body><p>Reminder: your task <strong>{}</strong>.</p></body></html>",
+                "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body><p>Reminder: your task <strong>{}</strong>.</p></body></html>",
                 escape_html(&title)
             ),
             "Task reminder".to_owned(),

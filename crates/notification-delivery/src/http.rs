@@ -55,6 +55,36 @@ impl OutboundRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
         find_header(&self.headers, name)
     }
+
+    /// Adds the incoming W3C `traceparent` so provider calls join the trace.
+    ///
+    /// The value comes from an untrusted event, so it is only forwarded when
+    /// it has the W3C shape (`vv-<32 hex>-<16 hex>-<2 hex>`); anything else
+    /// (including header-injection attempts) is dropped silently.
+    pub fn with_traceparent(mut self, traceparent: Option<&str>) -> Self {
+        if let Some(value) = traceparent.map(str::trim).filter(|v| is_traceparent(v)) {
+            self.headers
+                .push(("traceparent".to_owned(), value.to_owned()));
+        }
+        self
+    }
+}
+
+/// `true` for a W3C Trace Context `traceparent` value (version 00 layout;
+/// later versions may append fields after the flags).
+pub fn is_traceparent(value: &str) -> bool {
+    let mut parts = value.split('-');
+    let hex = |s: Option<&str>, len: usize| {
+        s.is_some_and(|s| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    let version = parts.next();
+    hex(version, 2)
+        && version != Some("ff")
+        && hex(parts.next(), 32)
+        && hex(parts.next(), 16)
+        && hex(parts.next(), 2)
+        && (version == Some("00") && parts.next().is_none() || version != Some("00"))
+        && value.bytes().all(|b| (0x21..0x7f).contains(&b))
 }
 
 impl fmt::Debug for OutboundRequest {
@@ -260,6 +290,36 @@ mod tests {
         assert!(is_valid_header_value("Bearer abc.def-123"));
         assert!(!is_valid_header_value("abc\r\nX-Evil: 1"));
         assert!(!is_valid_header_value("ключ"));
+    }
+
+    #[test]
+    fn traceparent_is_forwarded_only_when_well_formed() {
+        let req = OutboundRequest {
+            method: Method::Post,
+            url: "https://x".into(),
+            headers: vec![],
+            body: vec![],
+        };
+        let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let with = req.clone().with_traceparent(Some(good));
+        assert_eq!(with.header("traceparent"), Some(good));
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\nX-Evil: 1",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-xyz92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(
+                req.clone()
+                    .with_traceparent(Some(bad))
+                    .header("traceparent"),
+                None,
+                "{bad}"
+            );
+        }
+        assert_eq!(req.with_traceparent(None).headers.len(), 0);
     }
 
     #[test]

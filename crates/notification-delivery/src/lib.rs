@@ -51,4 +51,6 @@ pub use http::{Method, OutboundRequest, ProviderResponse};
 pub use keys::{reminder_id, BusinessKey};
 pub use mask::{mask_email, mask_token};
 pub use outcome::{Permanent, Transient};
-pub use policy::{AfterTransient, AttemptPolicy, DeliveryStatus, NextStep, ReasonCode};
+pub use policy::{
+    AfterTransient, AttemptPolicy, AttemptResult, DeliveryStatus, NextStep, ReasonCode, Settlement,
+};

@@ -135,6 +135,32 @@ pub enum AfterTransient {
     AttemptsExhausted,
 }
 
+/// The result of one provider call, reduced to what the bookkeeping needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptResult {
+    /// The provider accepted the message.
+    Sent,
+    /// A transient failure (see [`crate::Transient`]).
+    Transient,
+    /// A final failure with its reason.
+    Failed(ReasonCode),
+}
+
+/// How to record an attempt and answer Dapr: the whole retry rule of issue 4
+/// in one value, so the component cannot combine the pieces inconsistently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settlement {
+    /// Status to store on the delivery row.
+    pub status: DeliveryStatus,
+    /// Reason to store (and publish) when the status is `failed`.
+    pub reason: Option<ReasonCode>,
+    /// `true` when the outcome is final: publish `notification.sent` /
+    /// `notification.failed`.
+    pub publish_outcome: bool,
+    /// `true` when this channel needs the event answered RETRY.
+    pub retry_event: bool,
+}
+
 /// The attempt budget from `max_delivery_attempts`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttemptPolicy {
@@ -200,6 +226,36 @@ impl AttemptPolicy {
         match next_attempt_at {
             Some(at) if at > now => NextStep::WaitUntil(at),
             _ => NextStep::Attempt,
+        }
+    }
+
+    /// Settles one attempt: `attempts_made` includes this call.
+    ///
+    /// Sent → `sent`, published; permanent failure → `failed` with its
+    /// reason, published; transient failure → `retrying` and RETRY while the
+    /// budget lasts, then `failed` / `attempts_exhausted`, published, and no
+    /// RETRY (the event is answered SUCCESS).
+    pub fn settle(self, result: AttemptResult, attempts_made: u32) -> Settlement {
+        let done = |status, reason| Settlement {
+            status,
+            reason,
+            publish_outcome: true,
+            retry_event: false,
+        };
+        match result {
+            AttemptResult::Sent => done(DeliveryStatus::Sent, None),
+            AttemptResult::Failed(reason) => done(DeliveryStatus::Failed, Some(reason)),
+            AttemptResult::Transient => match self.after_transient(attempts_made) {
+                AfterTransient::Retry => Settlement {
+                    status: DeliveryStatus::Retrying,
+                    reason: None,
+                    publish_outcome: false,
+                    retry_event: true,
+                },
+                AfterTransient::AttemptsExhausted => {
+                    done(DeliveryStatus::Failed, Some(ReasonCode::AttemptsExhausted))
+                }
+            },
         }
     }
 
@@ -273,6 +329,45 @@ mod tests {
         assert_eq!(p.after_transient(2), AfterTransient::Retry);
         assert_eq!(p.after_transient(3), AfterTransient::AttemptsExhausted);
         assert_eq!(p.after_transient(7), AfterTransient::AttemptsExhausted);
+    }
+
+    #[test]
+    fn settlement_of_each_result() {
+        let p = AttemptPolicy::new(2).unwrap();
+        let sent = p.settle(AttemptResult::Sent, 1);
+        assert_eq!(
+            sent,
+            Settlement {
+                status: DeliveryStatus::Sent,
+                reason: None,
+                publish_outcome: true,
+                retry_event: false
+            }
+        );
+        let rejected = p.settle(AttemptResult::Failed(ReasonCode::InvalidToken), 1);
+        assert_eq!(rejected.status, DeliveryStatus::Failed);
+        assert_eq!(rejected.reason, Some(ReasonCode::InvalidToken));
+        assert!(rejected.publish_outcome && !rejected.retry_event);
+        let again = p.settle(AttemptResult::Transient, 1);
+        assert_eq!(
+            again,
+            Settlement {
+                status: DeliveryStatus::Retrying,
+                reason: None,
+                publish_outcome: false,
+                retry_event: true
+            }
+        );
+        let exhausted = p.settle(AttemptResult::Transient, 2);
+        assert_eq!(
+            exhausted,
+            Settlement {
+                status: DeliveryStatus::Failed,
+                reason: Some(ReasonCode::AttemptsExhausted),
+                publish_outcome: true,
+                retry_event: false
+            }
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::http::{
 };
 use crate::keys::BusinessKey;
 use crate::outcome::{Permanent, Transient};
-use crate::policy::ReasonCode;
+use crate::policy::{AttemptResult, ReasonCode};
 
 /// The relay selected by the Spin variable `email_provider`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -119,8 +119,9 @@ impl fmt::Debug for RelayConfig {
 }
 
 impl RelayConfig {
-    /// Validates the relay variables. The API key may be empty (Mailpit needs
-    /// none); it must be header-safe because it is sent in `Authorization`.
+    /// Validates the relay variables. The API key is required for Resend and
+    /// SendGrid and optional for Mailpit; it must be header-safe because it is
+    /// sent in `Authorization`.
     pub fn new(
         provider: EmailProvider,
         relay_base: &str,
@@ -135,6 +136,9 @@ impl RelayConfig {
         let api_key = api_key.trim();
         if !is_valid_header_value(api_key) {
             return Err(ConfigError::InvalidHeaderValue("email_relay_api_key"));
+        }
+        if api_key.is_empty() && provider != EmailProvider::Mailpit {
+            return Err(ConfigError::Missing("email_relay_api_key"));
         }
         let from = from.trim();
         if from.is_empty() {
@@ -229,6 +233,24 @@ impl EmailOutcome {
         match self {
             EmailOutcome::Sent { .. } | EmailOutcome::Transient(_) => None,
             EmailOutcome::Permanent(_) => Some(ReasonCode::RejectedByProvider),
+        }
+    }
+
+    /// The outcome as input to [`crate::AttemptPolicy::settle`].
+    pub fn result(&self) -> AttemptResult {
+        match self {
+            EmailOutcome::Sent { .. } => AttemptResult::Sent,
+            EmailOutcome::Transient(_) => AttemptResult::Transient,
+            EmailOutcome::Permanent(_) => AttemptResult::Failed(ReasonCode::RejectedByProvider),
+        }
+    }
+
+    /// Text for the delivery log's `last_error` (`None` when sent).
+    pub fn last_error(&self) -> Option<&str> {
+        match self {
+            EmailOutcome::Sent { .. } => None,
+            EmailOutcome::Transient(t) => Some(&t.detail),
+            EmailOutcome::Permanent(p) => Some(&p.detail),
         }
     }
 }
@@ -403,15 +425,34 @@ mod tests {
     }
 
     #[test]
-    fn permanent_outcome_has_a_reason() {
+    fn api_key_is_required_except_for_mailpit() {
+        for provider in [EmailProvider::Resend, EmailProvider::SendGrid] {
+            assert_eq!(
+                RelayConfig::new(provider, "https://x", " ", "a@b.c").err(),
+                Some(ConfigError::Missing("email_relay_api_key"))
+            );
+        }
+        assert!(RelayConfig::new(EmailProvider::Mailpit, "http://x", "", "a@b.c").is_ok());
+    }
+
+    #[test]
+    fn outcome_accessors() {
         let p = EmailOutcome::Permanent(Permanent::new(422, "bad"));
         assert_eq!(p.reason(), Some(ReasonCode::RejectedByProvider));
         assert_eq!(
-            EmailOutcome::Sent {
-                provider_message_id: None
-            }
-            .reason(),
-            None
+            p.result(),
+            AttemptResult::Failed(ReasonCode::RejectedByProvider)
         );
+        assert_eq!(p.last_error(), Some("bad"));
+        let t = EmailOutcome::Transient(Transient::transport("timeout"));
+        assert_eq!(t.reason(), None);
+        assert_eq!(t.result(), AttemptResult::Transient);
+        assert_eq!(t.last_error(), Some("timeout"));
+        let s = EmailOutcome::Sent {
+            provider_message_id: None,
+        };
+        assert_eq!(s.reason(), None);
+        assert_eq!(s.result(), AttemptResult::Sent);
+        assert_eq!(s.last_error(), None);
     }
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::http::{describe_unparsed_body, truncate_detail, ProviderResponse};
 use crate::outcome::{Permanent, Transient};
-use crate::policy::ReasonCode;
+use crate::policy::{AttemptResult, ReasonCode};
 
 /// What one `messages:send` call amounted to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +50,32 @@ impl PushOutcome {
             PushOutcome::Permanent(_) => Some(ReasonCode::RejectedByProvider),
             PushOutcome::InvalidToken(_) => Some(ReasonCode::InvalidToken),
             PushOutcome::Unauthenticated { .. } => Some(ReasonCode::ProviderAuthFailed),
+        }
+    }
+
+    /// The outcome as input to [`crate::AttemptPolicy::settle`].
+    ///
+    /// `Unauthenticated` settles as a `provider_auth_failed` failure: only
+    /// pass it here when it persisted after the one token refresh.
+    pub fn result(&self) -> AttemptResult {
+        match self {
+            PushOutcome::Sent { .. } => AttemptResult::Sent,
+            PushOutcome::Transient(_) => AttemptResult::Transient,
+            PushOutcome::Permanent(_) => AttemptResult::Failed(ReasonCode::RejectedByProvider),
+            PushOutcome::InvalidToken(_) => AttemptResult::Failed(ReasonCode::InvalidToken),
+            PushOutcome::Unauthenticated { .. } => {
+                AttemptResult::Failed(ReasonCode::ProviderAuthFailed)
+            }
+        }
+    }
+
+    /// Text for the delivery log's `last_error` (`None` when sent).
+    pub fn last_error(&self) -> Option<&str> {
+        match self {
+            PushOutcome::Sent { .. } => None,
+            PushOutcome::Transient(t) => Some(&t.detail),
+            PushOutcome::Permanent(p) | PushOutcome::InvalidToken(p) => Some(&p.detail),
+            PushOutcome::Unauthenticated { detail } => Some(detail),
         }
     }
 }
@@ -257,6 +283,14 @@ mod tests {
             ))
         );
         assert_eq!(out.reason(), Some(ReasonCode::InvalidToken));
+        assert_eq!(
+            out.result(),
+            AttemptResult::Failed(ReasonCode::InvalidToken)
+        );
+        assert_eq!(
+            out.last_error(),
+            Some("UNREGISTERED: Requested entity was not found.")
+        );
     }
 
     #[test]
@@ -336,6 +370,13 @@ mod tests {
         };
         assert_eq!(t.retry_after, Some(Duration::from_secs(60)));
         assert_eq!(t.detail, "QUOTA_EXCEEDED: Quota exceeded");
+        let sent = PushOutcome::Sent {
+            provider_message_id: None,
+        };
+        assert_eq!(
+            (sent.result(), sent.last_error()),
+            (AttemptResult::Sent, None)
+        );
     }
 
     #[test]
@@ -399,6 +440,10 @@ mod tests {
             PushOutcome::Unauthenticated {
                 detail: "UNAUTHENTICATED: Request had invalid authentication credentials.".into()
             }
+        );
+        assert_eq!(
+            out.result(),
+            AttemptResult::Failed(ReasonCode::ProviderAuthFailed)
         );
         let out = classify_send_response(&resp(401, &[], "<html>401</html>"), now());
         assert!(
