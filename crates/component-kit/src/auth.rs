@@ -12,6 +12,9 @@ pub fn is_authorised(req: &Request, app_api_token: &str) -> bool {
     if app_api_token.is_empty() {
         return true;
     }
-    let given = req.header(TOKEN_HEADER).map(|v| v.as_bytes()).unwrap_or(&[]);
+    let given = req
+        .header(TOKEN_HEADER)
+        .map(|v| v.as_bytes())
+        .unwrap_or(&[]);
     given.ct_eq(app_api_token.as_bytes()).into()
 }

@@ -49,7 +49,9 @@ fn split_host_port(hostport: &str) -> (String, Option<String>) {
 pub fn same_host(a: &str, b: &str) -> bool {
     let norm = |s: &str| {
         let s = s.trim().to_ascii_lowercase();
-        if s.rsplit_once(':').is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit())) {
+        if s.rsplit_once(':')
+            .is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+        {
             s
         } else {
             format!("{s}:5432")
@@ -64,11 +66,20 @@ mod tests {
 
     #[test]
     fn reads_urls_and_key_value_strings() {
-        assert_eq!(host_port("postgres://u:p@db.internal:6543/app?sslmode=require").as_deref(), Some("db.internal:6543"));
+        assert_eq!(
+            host_port("postgres://u:p@db.internal:6543/app?sslmode=require").as_deref(),
+            Some("db.internal:6543")
+        );
         assert_eq!(host_port("postgresql://db/app").as_deref(), Some("db:5432"));
-        assert_eq!(host_port("host=10.0.0.5 port=5433 user=x dbname=y").as_deref(), Some("10.0.0.5:5433"));
+        assert_eq!(
+            host_port("host=10.0.0.5 port=5433 user=x dbname=y").as_deref(),
+            Some("10.0.0.5:5433")
+        );
         assert_eq!(host_port("host=/var/run/postgresql dbname=y"), None);
-        assert_eq!(host_port("postgres://u@[::1]:5432/db").as_deref(), Some("::1:5432"));
+        assert_eq!(
+            host_port("postgres://u@[::1]:5432/db").as_deref(),
+            Some("::1:5432")
+        );
     }
 
     #[test]

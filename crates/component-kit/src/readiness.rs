@@ -9,7 +9,10 @@ use crate::{respond, vars};
 /// Checks configuration, connectivity and schema version.
 pub fn check() -> Response {
     match probe() {
-        Ok(()) => respond::json(200, &serde_json::json!({"status": "ready", "schema": SCHEMA_VERSION})),
+        Ok(()) => respond::json(
+            200,
+            &serde_json::json!({"status": "ready", "schema": SCHEMA_VERSION}),
+        ),
         Err((code, message)) => respond::json(
             503,
             &serde_json::json!({"status": "not_ready", "error": {"code": code, "message": message}}),
@@ -39,8 +42,13 @@ fn probe() -> Result<(), (&'static str, String)> {
         Some(v) if v.as_str() >= SCHEMA_VERSION => Ok(()),
         Some(v) => Err((
             "schema_outdated",
-            format!("schema is at {v}, components need {SCHEMA_VERSION}: run migrations/migrate.sh"),
+            format!(
+                "schema is at {v}, components need {SCHEMA_VERSION}: run migrations/migrate.sh"
+            ),
         )),
-        None => Err(("schema_not_migrated", "no migration applied: run migrations/migrate.sh".into())),
+        None => Err((
+            "schema_not_migrated",
+            "no migration applied: run migrations/migrate.sh".into(),
+        )),
     }
 }

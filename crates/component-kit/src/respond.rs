@@ -25,7 +25,11 @@ pub fn error(status: u16, code: &str, message: impl Into<String>) -> Response {
 
 /// 401 for a missing or wrong `dapr-api-token`.
 pub fn unauthorised() -> Response {
-    error(401, "unauthorized", "missing or wrong dapr-api-token header")
+    error(
+        401,
+        "unauthorized",
+        "missing or wrong dapr-api-token header",
+    )
 }
 
 /// 404 for a path this component does not serve.

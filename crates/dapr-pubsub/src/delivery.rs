@@ -32,7 +32,7 @@ pub struct DeliveryEntry {
     /// `entryId` of a bulk entry; `None` for a single delivery.
     pub entry_id: Option<String>,
     /// The event, or why it can never be handled (with what is known of it).
-    pub event: Result<CloudEvent, (RejectReason, Partial)>,
+    pub event: Result<CloudEvent, (RejectReason, Box<Partial>)>,
 }
 
 /// What could be read of an envelope that failed to parse, for the log line
@@ -69,7 +69,7 @@ pub fn parse_delivery(body: &[u8]) -> Delivery {
         Err(_) => {
             return Delivery::Single(DeliveryEntry {
                 entry_id: None,
-                event: Err((RejectReason::MalformedJson, Partial::raw(text))),
+                event: Err((RejectReason::MalformedJson, Box::new(Partial::raw(text)))),
             })
         }
     };
@@ -114,9 +114,9 @@ fn parse_bulk(mut map: Map<String, Value>) -> Vec<DeliveryEntry> {
         .collect()
 }
 
-fn parse_event(value: Value, raw: String) -> Result<CloudEvent, (RejectReason, Partial)> {
+fn parse_event(value: Value, raw: String) -> Result<CloudEvent, (RejectReason, Box<Partial>)> {
     let Value::Object(mut map) = value else {
-        return Err((RejectReason::NotACloudEvent, Partial::raw(raw)));
+        return Err((RejectReason::NotACloudEvent, Box::new(Partial::raw(raw))));
     };
     let text = |map: &Map<String, Value>, key: &str| {
         map.get(key)
@@ -132,7 +132,7 @@ fn parse_event(value: Value, raw: String) -> Result<CloudEvent, (RejectReason, P
         raw: raw.clone(),
     };
     let (Some(id), Some(event_type)) = (partial.id.clone(), partial.event_type.clone()) else {
-        return Err((RejectReason::NotACloudEvent, partial));
+        return Err((RejectReason::NotACloudEvent, Box::new(partial)));
     };
     let data = match map.remove("data") {
         Some(Value::String(s)) => serde_json::from_str(&s).unwrap_or(Value::String(s)),

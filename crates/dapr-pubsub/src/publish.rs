@@ -85,8 +85,12 @@ mod tests {
             req.url,
             "http://localhost:3500/v1.0/publish/kafka-pubsub/task-events?metadata.cloudevent.id=6f1c+a&metadata.cloudevent.type=task.created"
         );
-        assert!(req.headers.contains(&("traceparent".into(), "00-t-s-01".into())));
-        assert!(req.headers.contains(&("dapr-api-token".into(), "tok".into())));
+        assert!(req
+            .headers
+            .contains(&("traceparent".into(), "00-t-s-01".into())));
+        assert!(req
+            .headers
+            .contains(&("dapr-api-token".into(), "tok".into())));
         assert_eq!(req.body, br#"{"task_id":"x"}"#);
     }
 
@@ -99,7 +103,10 @@ mod tests {
             event_type: "x",
         };
         let req = PublishRequest::new("3500", event, &serde_json::json!({}), None, "");
-        assert!(req.headers.iter().all(|(k, _)| k != "dapr-api-token" && k != "traceparent"));
+        assert!(req
+            .headers
+            .iter()
+            .all(|(k, _)| k != "dapr-api-token" && k != "traceparent"));
         assert!(PublishRequest::succeeded(204));
         assert!(!PublishRequest::succeeded(200));
         assert!(!PublishRequest::succeeded(500));

@@ -84,12 +84,18 @@ mod tests {
         assert_eq!(truncate_utf8("héllo", 3), "hé");
         assert_eq!(truncate_utf8("abc", 10), "abc");
         let big = "x".repeat(MAX_KEPT_PAYLOAD + 10);
-        assert_eq!(truncate_utf8(&big, MAX_KEPT_PAYLOAD).len(), MAX_KEPT_PAYLOAD);
+        assert_eq!(
+            truncate_utf8(&big, MAX_KEPT_PAYLOAD).len(),
+            MAX_KEPT_PAYLOAD
+        );
     }
 
     #[test]
     fn codes_are_snake_case() {
         assert_eq!(RejectReason::NotACloudEvent.as_str(), "not_a_cloudevent");
-        assert_eq!(RejectReason::UnknownTimezone.to_string(), "unknown_timezone");
+        assert_eq!(
+            RejectReason::UnknownTimezone.to_string(),
+            "unknown_timezone"
+        );
     }
 }

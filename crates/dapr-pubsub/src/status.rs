@@ -18,7 +18,9 @@ pub enum DeliveryStatus {
 impl DeliveryStatus {
     /// The body of a single-event answer: `{"status": "SUCCESS"}`.
     pub fn to_body(self) -> Vec<u8> {
-        serde_json::json!({ "status": self }).to_string().into_bytes()
+        serde_json::json!({ "status": self })
+            .to_string()
+            .into_bytes()
     }
 
     /// Combines the outcomes of the parts of one event: any retry wins over
@@ -64,7 +66,10 @@ mod tests {
     #[test]
     fn statuses_are_upper_case_on_the_wire() {
         assert_eq!(DeliveryStatus::Drop.to_body(), br#"{"status":"DROP"}"#);
-        assert_eq!(DeliveryStatus::Success.to_body(), br#"{"status":"SUCCESS"}"#);
+        assert_eq!(
+            DeliveryStatus::Success.to_body(),
+            br#"{"status":"SUCCESS"}"#
+        );
         let bulk = BulkResponse {
             statuses: vec![EntryStatus {
                 entry_id: "e1".into(),

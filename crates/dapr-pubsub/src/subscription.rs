@@ -29,7 +29,10 @@ const SERVICES: [(&str, &str, &str); 2] = [
 
 /// The subscriptions of the services named in `services` (comma separated,
 /// blanks ignored), so one app can run as one Dapr app or split per service.
-pub fn subscriptions_for(services: &str, pubsub: &str) -> Result<Vec<Subscription>, UnknownService> {
+pub fn subscriptions_for(
+    services: &str,
+    pubsub: &str,
+) -> Result<Vec<Subscription>, UnknownService> {
     let mut out: Vec<Subscription> = Vec::new();
     for name in services.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let Some((_, topic, route)) = SERVICES.iter().find(|(n, _, _)| *n == name) else {
@@ -70,7 +73,9 @@ mod tests {
         let subs = subscriptions_for(" recurrence ", "p").expect("known");
         assert_eq!(subs.len(), 1);
         assert_eq!(subs[0].topic, "task-events");
-        assert!(subscriptions_for("", "p").expect("empty is fine").is_empty());
+        assert!(subscriptions_for("", "p")
+            .expect("empty is fine")
+            .is_empty());
     }
 
     #[test]

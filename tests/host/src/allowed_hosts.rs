@@ -30,7 +30,11 @@ impl AllowedHosts {
     pub fn parse<S: AsRef<str>>(entries: &[S]) -> anyhow::Result<Self> {
         let entries = entries
             .iter()
-            .map(|e| Entry::parse(e.as_ref()).with_context(|| format!("invalid allowed_outbound_hosts entry {:?}", e.as_ref())))
+            .map(|e| {
+                Entry::parse(e.as_ref()).with_context(|| {
+                    format!("invalid allowed_outbound_hosts entry {:?}", e.as_ref())
+                })
+            })
             .collect::<anyhow::Result<_>>()?;
         Ok(Self { entries })
     }
@@ -43,9 +47,16 @@ impl AllowedHosts {
             .filter(|u| u.has_host())
             .or_else(|| url::Url::parse(&format!("{scheme}://{url}")).ok());
         let Some(u) = parsed else { return false };
-        let Some(host) = u.host_str() else { return false };
-        let port = u.port().map(u32::from).or_else(|| well_known_port(u.scheme()));
-        self.entries.iter().any(|e| e.allows(u.scheme(), host, port))
+        let Some(host) = u.host_str() else {
+            return false;
+        };
+        let port = u
+            .port()
+            .map(u32::from)
+            .or_else(|| well_known_port(u.scheme()));
+        self.entries
+            .iter()
+            .any(|e| e.allows(u.scheme(), host, port))
     }
 }
 
@@ -84,7 +95,11 @@ impl Entry {
             "" => bail!("empty host"),
             h => HostRule::Literal(h.to_ascii_lowercase()),
         };
-        Ok(Entry { scheme, host, ports })
+        Ok(Entry {
+            scheme,
+            host,
+            ports,
+        })
     }
 
     fn allows(&self, scheme: &str, host: &str, port: Option<u32>) -> bool {
@@ -106,11 +121,17 @@ impl Entry {
 
 fn parse_ports(p: &str) -> anyhow::Result<std::ops::Range<u32>> {
     if let Some((a, b)) = p.split_once("..") {
-        let a: u16 = a.parse().with_context(|| format!("port range {p:?} contains non-number"))?;
-        let b: u16 = b.parse().with_context(|| format!("port range {p:?} contains non-number"))?;
+        let a: u16 = a
+            .parse()
+            .with_context(|| format!("port range {p:?} contains non-number"))?;
+        let b: u16 = b
+            .parse()
+            .with_context(|| format!("port range {p:?} contains non-number"))?;
         return Ok(u32::from(a)..u32::from(b));
     }
-    let n: u16 = p.parse().with_context(|| format!("port {p:?} is not a number"))?;
+    let n: u16 = p
+        .parse()
+        .with_context(|| format!("port {p:?} is not a number"))?;
     Ok(u32::from(n)..u32::from(n) + 1)
 }
 
@@ -132,7 +153,12 @@ mod tests {
 
     #[test]
     fn exact_hosts_ports_and_defaults() {
-        let a = AllowedHosts::parse(&["postgres://localhost:5432", "http://localhost:3500", "https://api.resend.com"]).unwrap();
+        let a = AllowedHosts::parse(&[
+            "postgres://localhost:5432",
+            "http://localhost:3500",
+            "https://api.resend.com",
+        ])
+        .unwrap();
         assert!(a.allows("localhost:5432", "postgres"));
         assert!(!a.allows("localhost:5433", "postgres"));
         assert!(a.allows("http://localhost:3500/v1.0/publish/p/t", "http"));
@@ -144,7 +170,8 @@ mod tests {
 
     #[test]
     fn wildcards_and_ranges() {
-        let a = AllowedHosts::parse(&["*://*.example.com:8000..8010", "http://127.0.0.1:*"]).unwrap();
+        let a =
+            AllowedHosts::parse(&["*://*.example.com:8000..8010", "http://127.0.0.1:*"]).unwrap();
         assert!(a.allows("https://x.example.com:8005", "https"));
         assert!(!a.allows("https://x.example.com:8010", "https"));
         assert!(!a.allows("https://example.com:8005", "https"));

@@ -52,7 +52,10 @@ impl TestApp {
     /// `SPIN_VARIABLE_*`), compiles every component and starts listening.
     /// Fails the way `spin up` does on a broken manifest, a missing required
     /// variable or an invalid `allowed_outbound_hosts` entry.
-    pub async fn start(manifest: &Path, overrides: &HashMap<String, String>) -> anyhow::Result<Self> {
+    pub async fn start(
+        manifest: &Path,
+        overrides: &HashMap<String, String>,
+    ) -> anyhow::Result<Self> {
         let manifest = Manifest::load(manifest)?;
         let variables = Arc::new(Variables::resolve(&manifest, overrides)?);
         let router = Router::build(&manifest)?;
@@ -65,13 +68,16 @@ impl TestApp {
                 .map(|h| variables.expand(h))
                 .collect::<anyhow::Result<Vec<_>>>()
                 .with_context(|| format!("component {id:?}: allowed_outbound_hosts"))?;
-            let allowed = Arc::new(AllowedHosts::parse(&hosts).with_context(|| format!("component {id:?}"))?);
+            let allowed =
+                Arc::new(AllowedHosts::parse(&hosts).with_context(|| format!("component {id:?}"))?);
             let path = manifest.root.join(&c.source);
             let component = load_component(&path)?;
             let pre = linker
                 .instantiate_pre(&component)
                 .map_err(anyhow::Error::from)
-                .with_context(|| format!("component {id:?} imports something this host does not provide"))?;
+                .with_context(|| {
+                    format!("component {id:?} imports something this host does not provide")
+                })?;
             let pre = ProxyPre::new(pre)
                 .map_err(anyhow::Error::from)
                 .with_context(|| format!("component {id:?} is not a wasi:http handler"))?;
@@ -87,7 +93,11 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let server = tokio::spawn(serve(listener, inner.clone()));
-        Ok(TestApp { addr, inner, server })
+        Ok(TestApp {
+            addr,
+            inner,
+            server,
+        })
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -97,7 +107,11 @@ impl TestApp {
 
     /// Everything the components printed so far (their structured logs).
     pub fn logs(&self) -> String {
-        self.inner.logs.lock().map(|l| l.clone()).unwrap_or_default()
+        self.inner
+            .logs
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -132,7 +146,11 @@ fn plain(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
 }
 
 impl AppInner {
-    async fn handle(self: Arc<Self>, req: Request<Incoming>, client: SocketAddr) -> Response<Full<Bytes>> {
+    async fn handle(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+        client: SocketAddr,
+    ) -> Response<Full<Bytes>> {
         let path = req.uri().path().to_owned();
         if let Some(well_known) = path.strip_prefix("/.well-known/spin/") {
             return match well_known {
@@ -146,7 +164,10 @@ impl AppInner {
         match self.execute(req, &route, client).await {
             Ok(res) => res,
             Err(err) => {
-                self.log(&format!("component {:?} failed: {err:#}\n", route.component));
+                self.log(&format!(
+                    "component {:?} failed: {err:#}\n",
+                    route.component
+                ));
                 plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
             }
         }
@@ -193,12 +214,20 @@ impl AppInner {
         let result = match rx.await {
             Ok(Ok(res)) => {
                 let (parts, body) = res.into_parts();
-                let bytes = body.collect().await.map_err(|e| anyhow::anyhow!("{e:?}"))?.to_bytes();
+                let bytes = body
+                    .collect()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e:?}"))?
+                    .to_bytes();
                 Ok(Response::from_parts(parts, Full::new(bytes)))
             }
-            Ok(Err(code)) => Err(anyhow::anyhow!("component answered with an error: {code:?}")),
+            Ok(Err(code)) => Err(anyhow::anyhow!(
+                "component answered with an error: {code:?}"
+            )),
             Err(_) => match task.await {
-                Ok(Ok(())) => Err(anyhow::anyhow!("guest never invoked `response-outparam::set` method")),
+                Ok(Ok(())) => Err(anyhow::anyhow!(
+                    "guest never invoked `response-outparam::set` method"
+                )),
                 Ok(Err(trap)) => Err(anyhow::Error::from(trap).context("guest trapped")),
                 Err(join) => Err(anyhow::anyhow!("guest task failed: {join}")),
             },
@@ -217,11 +246,23 @@ fn add_spin_headers(req: &mut Request<Incoming>, route: &RouteMatch, client: Soc
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost")
         .to_owned();
-    let path_and_query = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/").to_owned();
-    let component_route = route.raw_route.strip_suffix("/...").unwrap_or(&route.raw_route).to_owned();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/")
+        .to_owned();
+    let component_route = route
+        .raw_route
+        .strip_suffix("/...")
+        .unwrap_or(&route.raw_route)
+        .to_owned();
     let mut pairs: Vec<(String, String)> = vec![
         ("SPIN_PATH_INFO".into(), route.path_info.clone()),
-        ("SPIN_FULL_URL".into(), format!("http://{host}{path_and_query}")),
+        (
+            "SPIN_FULL_URL".into(),
+            format!("http://{host}{path_and_query}"),
+        ),
         ("SPIN_MATCHED_ROUTE".into(), route.raw_route.clone()),
         ("SPIN_BASE_PATH".into(), "/".into()),
         ("SPIN_RAW_COMPONENT_ROUTE".into(), route.raw_route.clone()),
@@ -229,7 +270,10 @@ fn add_spin_headers(req: &mut Request<Incoming>, route: &RouteMatch, client: Soc
         ("SPIN_CLIENT_ADDR".into(), client.to_string()),
     ];
     for (name, value) in &route.params {
-        pairs.push((format!("SPIN_PATH_MATCH_{}", name.to_ascii_uppercase()), value.clone()));
+        pairs.push((
+            format!("SPIN_PATH_MATCH_{}", name.to_ascii_uppercase()),
+            value.clone(),
+        ));
     }
     let headers = req.headers_mut();
     for (name, value) in pairs {

@@ -32,7 +32,10 @@ impl HttpResponse {
 
     /// First header with this (lower-case) name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -57,13 +60,24 @@ pub async fn send(
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let res = sender.send_request(req.body(Full::new(body.into()))?).await?;
+    let res = sender
+        .send_request(req.body(Full::new(body.into()))?)
+        .await?;
     let status = res.status().as_u16();
     let headers = res
         .headers()
         .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let body = res.into_body().collect().await?.to_bytes();
-    Ok(HttpResponse { status, headers, body })
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
 }

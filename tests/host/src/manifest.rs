@@ -100,7 +100,11 @@ impl Manifest {
         }
         for t in &raw.trigger.http {
             if !raw.component.contains_key(&t.component) {
-                bail!("trigger for route {:?} references unknown component {:?}", t.route, t.component);
+                bail!(
+                    "trigger for route {:?} references unknown component {:?}",
+                    t.route,
+                    t.component
+                );
             }
         }
         for (id, c) in &raw.component {
@@ -118,7 +122,9 @@ impl Manifest {
 
     /// Absolute path of a component's `.wasm`.
     pub fn source_path(&self, component: &str) -> Option<PathBuf> {
-        self.components.get(component).map(|c| self.root.join(&c.source))
+        self.components
+            .get(component)
+            .map(|c| self.root.join(&c.source))
     }
 }
 
@@ -126,7 +132,9 @@ impl Manifest {
 /// letter.
 fn check_variable_name(name: &str) -> anyhow::Result<()> {
     let ok = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !ok {
         bail!("invalid variable name {name:?}: Variable names may contain only lower-case letters, numbers, and underscores.");
     }

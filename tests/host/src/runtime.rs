@@ -40,7 +40,10 @@ impl InstanceState {
         pg: PgInstance,
         stdout: MemoryOutputPipe,
     ) -> Self {
-        let wasi = WasiCtx::builder().stdout(stdout.clone()).stderr(stdout).build();
+        let wasi = WasiCtx::builder()
+            .stdout(stdout.clone())
+            .stderr(stdout)
+            .build();
         InstanceState {
             component: component.to_owned(),
             variables,
@@ -83,7 +86,9 @@ impl WasiHttpView for InstanceState {
         if !self.allowed.allows(&uri, &scheme) {
             return Err(ErrorCode::HttpRequestDenied.into());
         }
-        Ok(wasmtime_wasi_http::types::default_send_request(request, config))
+        Ok(wasmtime_wasi_http::types::default_send_request(
+            request, config,
+        ))
     }
 }
 

@@ -29,7 +29,10 @@ pub enum VariableError {
 impl Variables {
     /// Resolves every application variable, failing like `spin up` when a
     /// required one has no value.
-    pub fn resolve(manifest: &Manifest, overrides: &HashMap<String, String>) -> anyhow::Result<Self> {
+    pub fn resolve(
+        manifest: &Manifest,
+        overrides: &HashMap<String, String>,
+    ) -> anyhow::Result<Self> {
         let mut values = HashMap::new();
         let mut unresolved = Vec::new();
         for (name, decl) in &manifest.variables {
@@ -90,7 +93,9 @@ impl Variables {
     /// What `variables.get(name)` returns inside `component`.
     pub fn get(&self, component: &str, name: &str) -> Result<String, VariableError> {
         let valid = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !valid {
             return Err(VariableError::InvalidName(format!(
                 "{name:?}: invalid variable name"
@@ -100,7 +105,9 @@ impl Variables {
             .components
             .get(component)
             .and_then(|vars| vars.get(name))
-            .ok_or_else(|| VariableError::Undefined(format!("no variable for {component:?}.{name:?}")))?;
+            .ok_or_else(|| {
+                VariableError::Undefined(format!("no variable for {component:?}.{name:?}"))
+            })?;
         self.expand(template)
             .map_err(|e| VariableError::Undefined(e.to_string()))
     }

@@ -57,7 +57,9 @@ fn no_world_of_ours_imports_sockets_or_other_spin_interfaces() {
     let mut resolve = Resolve::default();
     let (pkg, _) = resolve.push_dir(repo().join("wit")).expect("wit/ parses");
     for world in ["subscriptions", "notification", "recurrence"] {
-        let id = resolve.select_world(&[pkg], Some(world)).expect("world exists");
+        let id = resolve
+            .select_world(&[pkg], Some(world))
+            .expect("world exists");
         for key in resolve.worlds[id].imports.keys() {
             let name = resolve.name_world_key(key);
             let allowed = name.starts_with("wasi:cli/")
@@ -70,7 +72,10 @@ fn no_world_of_ours_imports_sockets_or_other_spin_interfaces() {
                 || (world != "subscriptions" && name == "wasi:http/outgoing-handler@0.2.6")
                 || (world != "subscriptions" && name == "spin:postgres/postgres@4.0.0")
                 || name == "fermyon:spin/variables@2.0.0";
-            assert!(allowed, "world {world} imports {name}, which CONTRACT.md section 2 forbids");
+            assert!(
+                allowed,
+                "world {world} imports {name}, which CONTRACT.md section 2 forbids"
+            );
         }
     }
 }

@@ -15,7 +15,10 @@ fn manifest_path() -> PathBuf {
 }
 
 fn overrides(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 #[test]
@@ -28,8 +31,17 @@ fn routes_of_the_contract_reach_their_components() {
     assert_eq!(m.component, "notification");
     assert_eq!(m.params.get("user_id").map(String::as_str), Some("u-42"));
     assert_eq!(m.params.get("token").map(String::as_str), Some("tok-1"));
-    assert_eq!(router.route("/events/task-events").expect("route").component, "recurrence");
-    assert_eq!(router.route("/dapr/subscribe").expect("route").component, "subscriptions");
+    assert_eq!(
+        router
+            .route("/events/task-events")
+            .expect("route")
+            .component,
+        "recurrence"
+    );
+    assert_eq!(
+        router.route("/dapr/subscribe").expect("route").component,
+        "subscriptions"
+    );
     assert!(router.route("/events/unknown").is_none());
     assert!(router.route("/").is_none());
 }
@@ -53,7 +65,10 @@ fn wildcards_lose_to_exact_routes_and_capture_path_info() {
     "#;
     let manifest = Manifest::parse(text, PathBuf::from(".")).expect("parses");
     let router = Router::build(&manifest).expect("builds");
-    assert_eq!(router.route("/api/exact").expect("match").component, "exact");
+    assert_eq!(
+        router.route("/api/exact").expect("match").component,
+        "exact"
+    );
     let wild = router.route("/api/a/b").expect("match");
     assert_eq!(wild.component, "wild");
     assert_eq!(wild.path_info, "/a/b");
@@ -68,8 +83,11 @@ fn a_missing_required_variable_stops_the_app_like_spin() {
         text.contains("no provider resolved required variable(s)") && text.contains("database_url"),
         "{text}"
     );
-    let err = Variables::resolve(&manifest, &overrides(&[("database_url", "x"), ("no_such_var", "1")]))
-        .expect_err("undeclared variable");
+    let err = Variables::resolve(
+        &manifest,
+        &overrides(&[("database_url", "x"), ("no_such_var", "1")]),
+    )
+    .expect_err("undeclared variable");
     assert!(err.to_string().contains("no_such_var"));
 }
 
@@ -78,13 +96,28 @@ fn component_variables_are_templates_over_app_variables() {
     let manifest = Manifest::load(&manifest_path()).expect("loads");
     let vars = Variables::resolve(
         &manifest,
-        &overrides(&[("database_url", "postgres://db/x"), ("dapr_http_port", "3999")]),
+        &overrides(&[
+            ("database_url", "postgres://db/x"),
+            ("dapr_http_port", "3999"),
+        ]),
     )
     .expect("resolves");
-    assert_eq!(vars.get("recurrence", "dapr_http_port").as_deref(), Ok("3999"));
-    assert_eq!(vars.get("recurrence", "pubsub_name").as_deref(), Ok("kafka-pubsub"));
-    assert!(matches!(vars.get("subscriptions", "database_url"), Err(VariableError::Undefined(_))));
-    assert!(matches!(vars.get("recurrence", "Bad-Name"), Err(VariableError::InvalidName(_))));
+    assert_eq!(
+        vars.get("recurrence", "dapr_http_port").as_deref(),
+        Ok("3999")
+    );
+    assert_eq!(
+        vars.get("recurrence", "pubsub_name").as_deref(),
+        Ok("kafka-pubsub")
+    );
+    assert!(matches!(
+        vars.get("subscriptions", "database_url"),
+        Err(VariableError::Undefined(_))
+    ));
+    assert!(matches!(
+        vars.get("recurrence", "Bad-Name"),
+        Err(VariableError::InvalidName(_))
+    ));
 }
 
 #[test]
@@ -112,7 +145,9 @@ fn malformed_manifests_are_refused() {
 async fn app(pairs: &[(&str, &str)]) -> TestApp {
     let mut vars = overrides(&[("database_url", "postgres://nobody@127.0.0.1:1/none")]);
     vars.extend(overrides(pairs));
-    TestApp::start(&manifest_path(), &vars).await.expect("app starts")
+    TestApp::start(&manifest_path(), &vars)
+        .await
+        .expect("app starts")
 }
 
 async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
@@ -139,9 +174,15 @@ async fn an_invalid_allowed_host_template_result_fails_startup() {
         ("database_url", "postgres://x@127.0.0.1:1/x"),
         ("email_relay_base", "not a url"),
     ]);
-    let err = TestApp::start(&manifest_path(), &vars).await.err().expect("must fail");
+    let err = TestApp::start(&manifest_path(), &vars)
+        .await
+        .err()
+        .expect("must fail");
     let text = format!("{err:#}");
-    assert!(text.contains("allowed_outbound_hosts") || text.contains("scheme"), "{text}");
+    assert!(
+        text.contains("allowed_outbound_hosts") || text.contains("scheme"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
