@@ -67,9 +67,43 @@ pub struct Next {
     /// [`to_rfc3339`](crate::to_rfc3339); store `due_at.timestamp()`). The
     /// caller moves `remind_at` by the same offset itself.
     pub due_at: ZonedDateTime,
-    /// The new task's `occurrence`: its index in the series. See
-    /// [`next_occurrence`] for how it is numbered.
+    /// The new task's `occurrence`: its number in the series, as chosen by
+    /// [`Numbering`] (by default the completed task's `occurrence + 1`).
     pub occurrence: u32,
+}
+
+/// How the new task's `occurrence` is numbered, which is also what `COUNT`
+/// counts. The two only differ for [`Anchor::Due`] when a task is completed
+/// so late that rule dates were skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Numbering {
+    /// `COUNT` counts *tasks* (issue 3: "COUNT counts the first task as
+    /// occurrence 1"): the new task is always the completed one's
+    /// `occurrence + 1`, skipped dates consume no number, and the series is
+    /// over when `occurrence + 1 > COUNT`. "Every Monday, 4 times" thus
+    /// creates four tasks however late each is completed, and occurrence
+    /// numbers stay dense (1, 2, 3, ...). This is what the recurrence
+    /// service uses, and the default.
+    #[default]
+    Tasks,
+    /// `occurrence` is the RFC 5545 index of the date in the series
+    /// (DTSTART = 1): the completed task's number plus the number of rule
+    /// dates after its `due_at` up to and including the new one, so skipped
+    /// dates keep their numbers and `COUNT` bounds the series *in time*
+    /// exactly as RFC 5545 does ("every Monday, 4 times" never runs past the
+    /// 4th Monday). For callers that want a calendar's view of the series.
+    RfcIndex,
+}
+
+/// The task that follows a completed one, numbered the default way
+/// ([`Numbering::Tasks`]): `next_occurrence_numbered(.., Numbering::Tasks, ..)`.
+pub fn next_occurrence(
+    rule: &Rule,
+    tz: &TimeZone,
+    anchor: Anchor,
+    task: &CompletedTask,
+) -> Result<Option<Next>, SearchError> {
+    next_occurrence_numbered(rule, tz, anchor, Numbering::Tasks, task)
 }
 
 /// The task that follows a completed one, or `None` when the series is over
@@ -82,52 +116,62 @@ pub struct Next {
 /// (and not after `due_at`), else `task.due_at`. The new task is the first
 /// occurrence strictly after both `due_at` and `completed_at`: a task
 /// completed three weeks late yields one task in the future, not three
-/// overdue ones. Its `occurrence` is the completed task's plus the number of
-/// rule dates after `due_at` up to and including the new one, so skipped
-/// dates keep their numbers: `occurrence` stays the RFC 5545 index in the
-/// series (DTSTART = 1), and COUNT bounds the series in time exactly as
-/// RFC 5545 does ("every Monday, 4 times" never runs past the 4th Monday,
-/// however late tasks are completed). The series is over when that number
-/// would exceed COUNT.
+/// overdue ones. Its `occurrence`, and what COUNT bounds, follow
+/// `numbering` (see [`Numbering`]).
 ///
 /// **[`Anchor::Completion`]**: the series restarts with DTSTART =
 /// `completed_at` (its date and wall-clock time in `tz`); the new task is
 /// the rule's first date strictly after it, numbered `occurrence + 1`
-/// (COUNT then counts tasks). `due_at` and `series_start` are not used.
+/// under either numbering (COUNT counts tasks). `due_at` and
+/// `series_start` are not used.
 ///
 /// UNTIL is compared with each candidate in the task's zone (a date-only or
 /// floating UNTIL as wall-clock time there, a `Z` UNTIL as an instant).
 /// Errors only when the search would be unreasonably long (e.g. a daily
 /// rule whose `due_at` is thousands of years before `completed_at`) or the
 /// occurrence number overflows.
-pub fn next_occurrence(
+pub fn next_occurrence_numbered(
     rule: &Rule,
     tz: &TimeZone,
     anchor: Anchor,
+    numbering: Numbering,
     task: &CompletedTask,
 ) -> Result<Option<Next>, SearchError> {
     let occurrence = task.occurrence.max(1);
-    match anchor {
-        Anchor::Completion => {
-            let number = occurrence
-                .checked_add(1)
-                .ok_or(SearchError::OccurrenceOverflow)?;
-            if rule.count.is_some_and(|count| number > count) {
+    let following = occurrence
+        .checked_add(1)
+        .ok_or(SearchError::OccurrenceOverflow)?;
+    let past_count = |number: u32| rule.count.is_some_and(|count| number > count);
+    match (anchor, numbering) {
+        (Anchor::Completion, _) => {
+            if past_count(following) {
                 return Ok(None);
             }
             let mut series = Series::new(rule, tz, task.completed_at);
             Ok(series.next_occurrence()?.map(|due_at| Next {
                 due_at,
-                occurrence: number,
+                occurrence: following,
             }))
         }
-        Anchor::Due => {
-            let start = match task.series_start {
-                Some(start) if start <= task.due_at => start,
-                _ => task.due_at,
-            };
+        (Anchor::Due, Numbering::Tasks) => {
+            if past_count(following) {
+                return Ok(None);
+            }
             let threshold = task.due_at.max(task.completed_at);
-            let mut series = Series::new(rule, tz, start);
+            let mut series = Series::new(rule, tz, due_series_start(task));
+            while let Some(candidate) = series.next_occurrence()? {
+                if candidate.timestamp() > threshold {
+                    return Ok(Some(Next {
+                        due_at: candidate,
+                        occurrence: following,
+                    }));
+                }
+            }
+            Ok(None)
+        }
+        (Anchor::Due, Numbering::RfcIndex) => {
+            let threshold = task.due_at.max(task.completed_at);
+            let mut series = Series::new(rule, tz, due_series_start(task));
             let mut number = occurrence;
             while let Some(candidate) = series.next_occurrence()? {
                 if candidate.timestamp() <= task.due_at {
@@ -136,7 +180,7 @@ pub fn next_occurrence(
                 number = number
                     .checked_add(1)
                     .ok_or(SearchError::OccurrenceOverflow)?;
-                if rule.count.is_some_and(|count| number > count) {
+                if past_count(number) {
                     return Ok(None);
                 }
                 if candidate.timestamp() > threshold {
@@ -148,6 +192,15 @@ pub fn next_occurrence(
             }
             Ok(None)
         }
+    }
+}
+
+/// DTSTART of an [`Anchor::Due`] series: the series' first `due_at` when
+/// known and not after this task's, else this task's `due_at`.
+fn due_series_start(task: &CompletedTask) -> Timestamp {
+    match task.series_start {
+        Some(start) if start <= task.due_at => start,
+        _ => task.due_at,
     }
 }
 

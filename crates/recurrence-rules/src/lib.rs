@@ -34,6 +34,17 @@
 //! clamp a 29th–31st (or 29 Feb) start to the last day of shorter months;
 //! RRULE text skips dates that do not exist, as RFC 5545 requires.
 //!
+//! # Occurrence numbers and COUNT
+//!
+//! By default ([`Numbering::Tasks`]) the task created after a completion is
+//! always the completed task's `occurrence + 1` and `COUNT` counts tasks,
+//! the first being 1 (issue 3). With anchor `due` a late completion skips
+//! the dates that already passed *without* consuming numbers, so
+//! "every Monday, 4 times" yields four tasks however late they are done.
+//! [`next_occurrence_numbered`] with [`Numbering::RfcIndex`] numbers by
+//! position in the RFC 5545 series instead (skipped dates consume numbers
+//! and COUNT bounds the series in time).
+//!
 //! # How dates are computed
 //!
 //! Expansion happens in civil (wall-clock) time in the task's zone and each
@@ -83,7 +94,9 @@ mod rule;
 mod series;
 mod zone;
 
-pub use api::{next_occurrence, preview, Anchor, CompletedTask, Next};
+pub use api::{
+    next_occurrence, next_occurrence_numbered, preview, Anchor, CompletedTask, Next, Numbering,
+};
 pub use error::{AnchorError, Error, RuleError, SearchError, TimeZoneError};
 pub use rule::{Frequency, Rule};
 pub use zone::{time_zone, to_rfc3339};

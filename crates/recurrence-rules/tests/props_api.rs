@@ -6,7 +6,10 @@ mod common;
 use common::oracle::spec;
 use proptest::prelude::*;
 use recurrence_rules::jiff::{SignedDuration, Timestamp, ZonedDateTime};
-use recurrence_rules::{next_occurrence, preview, time_zone, Anchor, CompletedTask, Rule};
+use recurrence_rules::{
+    next_occurrence, next_occurrence_numbered, preview, time_zone, Anchor, CompletedTask,
+    Numbering, Rule,
+};
 
 const ZONES: [&str; 9] = [
     "UTC",
@@ -171,7 +174,10 @@ proptest! {
     }
 
     /// A late completion (anchor due) gives the first preview date after
-    /// the completion, numbered by its position in the series.
+    /// the completion: with [`Numbering::RfcIndex`] numbered by its position
+    /// in the series; with the default [`Numbering::Tasks`] numbered 2, and
+    /// the same date whenever the RFC numbering has one (COUNT can only end
+    /// the RFC-numbered series earlier).
     #[test]
     fn late_completion_picks_the_first_future_date(
         text in rule_text(),
@@ -186,15 +192,62 @@ proptest! {
         let position = series.iter().position(|z| z.timestamp() > completed_at);
         prop_assume!(position.is_some() || series.len() < 400);
         let task = CompletedTask { due_at: start, occurrence: 1, completed_at, series_start: None };
-        let next = next_occurrence(&rule, &tz, Anchor::Due, &task).unwrap();
+        let rfc = next_occurrence_numbered(&rule, &tz, Anchor::Due, Numbering::RfcIndex, &task).unwrap();
         match position {
             Some(i) => {
-                let next = next.ok_or_else(|| TestCaseError::fail("ended early"))?;
+                let next = rfc.clone().ok_or_else(|| TestCaseError::fail("ended early"))?;
                 prop_assert_eq!(&next.due_at, &series[i]);
                 prop_assert_eq!(next.occurrence as usize, i + 2);
             }
-            None => prop_assert!(next.is_none()),
+            None => prop_assert!(rfc.is_none()),
         }
+        let tasks = next_occurrence(&rule, &tz, Anchor::Due, &task).unwrap();
+        if let Some(next) = &tasks {
+            prop_assert_eq!(next.occurrence, 2);
+            prop_assert!(next.due_at.timestamp() > completed_at);
+        }
+        if let Some(rfc) = &rfc {
+            prop_assert_eq!(tasks.as_ref().map(|n| &n.due_at), Some(&rfc.due_at));
+        }
+        if rule.count().is_none() {
+            prop_assert_eq!(tasks.map(|n| n.due_at), rfc.map(|n| n.due_at));
+        }
+    }
+
+    /// COUNT counts tasks (issue 3): completing each task of a `COUNT=n`
+    /// series arbitrarily late still creates exactly tasks 2..=n, each due
+    /// after its predecessor's completion, then ends.
+    #[test]
+    fn count_counts_tasks_however_late_they_are_done(
+        spec in spec(),
+        zone in prop::sample::select(&ZONES[..]),
+        start in instant(NORMAL),
+        count in 1u32..8,
+        lateness in prop::collection::vec(0i64..60 * 86_400, 8),
+    ) {
+        let base = Rule::parse(&spec.text()).unwrap();
+        let tz = time_zone(zone).unwrap();
+        // Only rules with dates (the calendar repeats, so one date means
+        // infinitely many).
+        prop_assume!(!preview(&base, start, &tz, 1).unwrap().is_empty());
+        let rule = Rule::parse(&format!("{};COUNT={count}", spec.text())).unwrap();
+        let mut task = CompletedTask { due_at: start, occurrence: 1, completed_at: start, series_start: Some(start) };
+        let mut created = Vec::new();
+        for late in &lateness {
+            task.completed_at = task.due_at + SignedDuration::from_secs(*late);
+            match next_occurrence(&rule, &tz, Anchor::Due, &task).unwrap() {
+                None => break,
+                Some(next) => {
+                    prop_assert_eq!(next.occurrence, task.occurrence + 1);
+                    prop_assert!(next.due_at.timestamp() > task.completed_at);
+                    created.push(next.occurrence);
+                    task.due_at = next.due_at.timestamp();
+                    task.occurrence = next.occurrence;
+                }
+            }
+        }
+        let expected: Vec<u32> = (2..=count).collect();
+        prop_assert_eq!(created, expected);
     }
 }
 
