@@ -1,17 +1,31 @@
-//! Notification Service (placeholder until its issue lands): readiness
-//! works, the event and API routes answer 501.
+//! Notification Service: `reminder.due` -> e-mail and push, each channel
+//! exactly once, with a delivery log and outcome events; plus the subscriber
+//! API. A thin adapter: policy lives in `notification-delivery`, Spin glue in
+//! `component-kit`.
+
+mod api;
+mod events;
 
 use component_kit::{auth, readiness, respond, vars};
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
 
 #[http_component]
-fn handle(req: Request) -> Response {
-    if req.path() == "/notifications/readyz" {
-        return readiness::check();
+async fn handle(req: Request) -> Response {
+    let path = req.path().to_owned();
+    if path == "/notifications/readyz" {
+        return match req.method() {
+            Method::Get => readiness::check(),
+            _ => respond::method_not_allowed("GET"),
+        };
     }
     if !auth::is_authorised(&req, &vars::get_or("app_api_token", "")) {
         return respond::unauthorised();
     }
-    respond::error(501, "not_implemented", "this route is not implemented yet")
+    match path.as_str() {
+        "/events/reminders" => events::handle(req).await,
+        "/outbox-flush" => events::outbox_flush(req).await,
+        p if p.starts_with("/notifications/subscribers/") => api::route(req),
+        _ => respond::not_found(),
+    }
 }
