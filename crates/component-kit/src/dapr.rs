@@ -127,7 +127,9 @@ fn reject(event: RejectedEvent) -> DeliveryStatus {
 
 /// Publishes `payload` to `topic` through the sidecar, with a deterministic
 /// CloudEvent `id` and the incoming `traceparent`. Any answer but 204 is a
-/// transient fault (`Err` with a description).
+/// transient fault (`Err` with a description). Reads the sidecar variables
+/// on every call; a handler publishing more than once (bulk deliveries)
+/// can read them once with [`Sidecar::from_vars`].
 pub async fn publish(
     topic: &str,
     id: &str,
@@ -135,29 +137,61 @@ pub async fn publish(
     payload: &serde_json::Value,
     traceparent: Option<&str>,
 ) -> Result<(), String> {
-    let port = vars::get_or("dapr_http_port", "3500");
-    let pubsub = vars::get_or("pubsub_name", "kafka-pubsub");
-    let token = vars::get_or("dapr_api_token", "");
-    let event = OutgoingEvent {
-        pubsub: &pubsub,
-        topic,
-        id,
-        event_type,
-    };
-    let call = PublishRequest::new(&port, event, payload, traceparent, &token);
-    let mut builder = Request::builder();
-    builder.method(Method::Post).uri(call.url);
-    for (k, v) in call.headers {
-        builder.header(k, v);
-    }
-    let request = builder.body(call.body).build();
-    let response: Response = spin_sdk::http::send(request)
+    Sidecar::from_vars()
+        .publish(topic, id, event_type, payload, traceparent)
         .await
-        .map_err(|e| format!("publish to sidecar failed: {e}"))?;
-    let status = *response.status();
-    if PublishRequest::succeeded(status) {
-        Ok(())
-    } else {
-        Err(format!("sidecar answered {status} to publish on {topic}"))
+}
+
+/// The sidecar's publish settings (`dapr_http_port`, `pubsub_name`,
+/// `dapr_api_token`), read once so that a request publishing several events
+/// does not ask the host for the same variables again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sidecar {
+    port: String,
+    pubsub: String,
+    token: String,
+}
+
+impl Sidecar {
+    /// Reads the variables (with the manifest's defaults as fallback).
+    pub fn from_vars() -> Self {
+        Sidecar {
+            port: vars::get_or("dapr_http_port", "3500"),
+            pubsub: vars::get_or("pubsub_name", "kafka-pubsub"),
+            token: vars::get_or("dapr_api_token", ""),
+        }
+    }
+
+    /// Like [`publish`], with these settings.
+    pub async fn publish(
+        &self,
+        topic: &str,
+        id: &str,
+        event_type: &str,
+        payload: &serde_json::Value,
+        traceparent: Option<&str>,
+    ) -> Result<(), String> {
+        let event = OutgoingEvent {
+            pubsub: &self.pubsub,
+            topic,
+            id,
+            event_type,
+        };
+        let call = PublishRequest::new(&self.port, event, payload, traceparent, &self.token);
+        let mut builder = Request::builder();
+        builder.method(Method::Post).uri(call.url);
+        for (k, v) in call.headers {
+            builder.header(k, v);
+        }
+        let request = builder.body(call.body).build();
+        let response: Response = spin_sdk::http::send(request)
+            .await
+            .map_err(|e| format!("publish to sidecar failed: {e}"))?;
+        let status = *response.status();
+        if PublishRequest::succeeded(status) {
+            Ok(())
+        } else {
+            Err(format!("sidecar answered {status} to publish on {topic}"))
+        }
     }
 }

@@ -1,0 +1,141 @@
+//! `POST /events/task-events`: Dapr deliveries of the `task-events` topic
+//! (single or bulk). `task.completed` with `has_recurrence: true` creates
+//! the next occurrence and publishes `task.created`; everything else is
+//! acknowledged and ignored (CONTRACT.md sections 4 and 5).
+
+use component_kit::dapr::{self, Outcome, Sidecar};
+use component_kit::db::{self, DbFault};
+use component_kit::log;
+use dapr_pubsub::{CloudEvent, RejectReason};
+use serde_json::json;
+use spin_sdk::http::{Request, Response};
+use spin_sdk::pg4::Connection;
+
+use crate::payload::{self, TASK_COMPLETED};
+use crate::plan::{self, Plan};
+use crate::store;
+
+/// The topic consumed, and the one `task.created` goes to.
+const TOPIC: &str = "task-events";
+/// The CloudEvent type of the announcement.
+const TASK_CREATED: &str = "task.created";
+
+/// Answers one delivery; each event (or bulk entry) is handled on its own.
+pub async fn handle(req: &Request) -> Response {
+    let mut worker = Worker::default();
+    dapr::answer_delivery(req, TOPIC, async |event: &CloudEvent| {
+        worker.handle(event).await
+    })
+    .await
+}
+
+/// What one request sets up at most once, however many entries a bulk
+/// delivery has: the Postgres connection and the sidecar settings.
+#[derive(Default)]
+struct Worker {
+    conn: Option<Connection>,
+    sidecar: Option<Sidecar>,
+}
+
+impl Worker {
+    async fn handle(&mut self, event: &CloudEvent) -> Outcome {
+        if event.event_type != TASK_COMPLETED {
+            return Outcome::Success;
+        }
+        let completed = match payload::parse(&event.data) {
+            Ok(completed) => completed,
+            Err(e) => return reject(RejectReason::SchemaViolation, e.to_string()),
+        };
+        if !completed.has_recurrence {
+            return Outcome::Success;
+        }
+        match self.create_next(event, &completed).await {
+            Ok(outcome) => outcome,
+            Err(fault) => {
+                // The connection may be broken; the next entry opens anew.
+                self.conn = None;
+                Outcome::Retry(fault.0)
+            }
+        }
+    }
+
+    /// Round trips 1 (read), 2 (insert-if-absent) and 3 (publish).
+    async fn create_next(
+        &mut self,
+        event: &CloudEvent,
+        completed: &payload::TaskCompleted,
+    ) -> Result<Outcome, DbFault> {
+        let conn = self.connection()?;
+        let Some(row) = store::load_task(conn, &completed.task_id)? else {
+            return Ok(reject(
+                RejectReason::UnknownTask,
+                format!("task_id {}", completed.task_id),
+            ));
+        };
+        let new = match plan::next_task(&row, completed.completed_at) {
+            Ok(Plan::Create(new)) => new,
+            Ok(Plan::NotRecurring) => {
+                info(
+                    "task has no recurrence rule; nothing to create",
+                    event,
+                    &row.id,
+                );
+                return Ok(Outcome::Success);
+            }
+            Ok(Plan::SeriesOver) => {
+                info(
+                    "series is over (COUNT or UNTIL); nothing to create",
+                    event,
+                    &row.id,
+                );
+                return Ok(Outcome::Success);
+            }
+            Err((reason, detail)) => return Ok(reject(reason, detail)),
+        };
+        let Some(stored) = store::insert_next(conn, &row.id, &new)? else {
+            return Ok(reject(
+                RejectReason::UnknownTask,
+                format!("task_id {} was deleted while handled", row.id),
+            ));
+        };
+        let Some((task_id, payload)) = plan::task_created_payload(stored.task) else {
+            return Err(DbFault("stored task has an unexpected shape".into()));
+        };
+        let sidecar = self.sidecar.get_or_insert_with(Sidecar::from_vars);
+        let published = sidecar
+            .publish(
+                TOPIC,
+                &task_id,
+                TASK_CREATED,
+                &payload,
+                event.traceparent.as_deref(),
+            )
+            .await;
+        if let Err(why) = published {
+            return Ok(Outcome::Retry(why));
+        }
+        log::info(
+            "next occurrence created",
+            json!({"event_id": event.id, "task_id": row.id, "new_task_id": task_id,
+                   "occurrence": new.occurrence, "due_at": new.due_at, "inserted": stored.inserted}),
+        );
+        Ok(Outcome::Success)
+    }
+
+    fn connection(&mut self) -> Result<&Connection, DbFault> {
+        if self.conn.is_none() {
+            self.conn = Some(db::open()?);
+        }
+        self.conn
+            .as_ref()
+            .ok_or_else(|| DbFault("connection not open".into()))
+    }
+}
+
+fn reject(reason: RejectReason, detail: String) -> Outcome {
+    Outcome::Drop { reason, detail }
+}
+
+fn info(msg: &str, event: &CloudEvent, task_id: &str) {
+    log::info(msg, json!({"event_id": event.id, "task_id": task_id}));
+}

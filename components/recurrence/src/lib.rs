@@ -1,0 +1,53 @@
+//! The Recurring Task Service (issue 3, CONTRACT.md sections 3-7): when a
+//! recurring task is completed, create its next occurrence exactly once and
+//! announce it as `task.created`; preview a rule's next dates for a UI.
+//!
+//! A thin adapter: routing and auth here, one file per route
+//! ([`events`], [`preview`]), the SQL in [`store`], and the decisions as
+//! pure, natively tested code ([`payload`], [`plan`]) over the
+//! `recurrence-rules` engine.
+//!
+//! No input may panic: a trap is a 500, which Dapr retries forever.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod events;
+mod payload;
+mod plan;
+mod preview;
+mod store;
+
+use component_kit::{auth, readiness, respond, vars};
+use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http_component;
+
+/// Readiness is open (probes carry no token); every other route needs
+/// `app_api_token` when it is set.
+#[http_component]
+async fn handle(req: Request) -> Response {
+    let path = req.path();
+    if path == "/recurrence/readyz" {
+        return match req.method() {
+            Method::Get => readiness::check(),
+            _ => respond::method_not_allowed("GET"),
+        };
+    }
+    if !auth::is_authorised(&req, &vars::get_or("app_api_token", "")) {
+        return respond::unauthorised();
+    }
+    match (path, req.method()) {
+        ("/events/task-events", Method::Post) => events::handle(&req).await,
+        ("/events/task-events", _) => respond::method_not_allowed("POST"),
+        ("/recurrence/preview", Method::Get) => preview::handle(&req),
+        ("/recurrence/preview", _) => respond::method_not_allowed("GET"),
+        _ => respond::not_found(),
+    }
+}

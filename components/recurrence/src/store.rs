@@ -1,0 +1,91 @@
+//! The SQL of the service: one statement to read, one to create. Rows come
+//! back as one `jsonb` column and parameters go in as text with casts
+//! (component-kit's `db` conventions).
+//!
+//! Round trips per `task.completed` on the happy path: [`load_task`] (1),
+//! [`insert_next`] (1; a second, rare SELECT only when a concurrent insert
+//! won the race and is not yet visible to the statement's snapshot), then
+//! the publish to the sidecar (1) — three in all. The connection comes from
+//! Spin's pool and is opened once per request, even for a bulk delivery.
+
+use component_kit::db::{self, DbFault};
+use serde::Deserialize;
+use serde_json::Value;
+use spin_sdk::pg4::Connection;
+
+use crate::plan::{NewTask, TaskRow};
+
+/// The completed task and, in the same statement, its series' first
+/// `due_at` (the engine's DTSTART: it keeps month ends and DST-gap times
+/// exact across the series). `None`: no such task.
+pub fn load_task(conn: &Connection, task_id: &str) -> Result<Option<TaskRow>, DbFault> {
+    db::query_one(
+        conn,
+        "SELECT to_jsonb(x) FROM ( \
+           SELECT t.id, t.series_id, t.occurrence, t.due_at, t.remind_at, t.completed_at, \
+                  t.recurrence_rule, t.recurrence_anchor, t.timezone, s.due_at AS series_start \
+           FROM tasks t LEFT JOIN tasks s ON s.id = t.series_id \
+           WHERE t.id = $1::text::uuid) x",
+        &[db::text(task_id)],
+    )
+}
+
+/// A stored occurrence and whether this call created it.
+#[derive(Debug, Deserialize)]
+pub struct Stored {
+    /// `false`: it existed already (a redelivery, or a concurrent one won).
+    pub inserted: bool,
+    /// The whole row, as `to_jsonb` writes it.
+    pub task: Value,
+}
+
+/// Inserts `new` unless its `(series_id, occurrence)` exists, copying user,
+/// title, description, priority, tags, rule, anchor and zone from the
+/// completed task in SQL, and returns the row either way. `None` when the
+/// completed task no longer exists (deleted meanwhile).
+///
+/// Under READ COMMITTED the statement's snapshot may not show a row that a
+/// concurrent delivery committed while this insert waited on it (ON
+/// CONFLICT sees it, the SELECT does not); then one more SELECT, with a
+/// new snapshot, reads it.
+pub fn insert_next(
+    conn: &Connection,
+    completed_id: &str,
+    new: &NewTask,
+) -> Result<Option<Stored>, DbFault> {
+    let stored = db::query_one(
+        conn,
+        "WITH ins AS ( \
+           INSERT INTO tasks (id, user_id, title, description, priority, tags, due_at, remind_at, \
+                              completed, completed_at, recurrence_rule, recurrence_anchor, timezone, \
+                              series_id, occurrence) \
+           SELECT $2::text::uuid, t.user_id, t.title, t.description, t.priority, t.tags, \
+                  $5::text::timestamptz, $6::text::timestamptz, false, NULL, \
+                  t.recurrence_rule, t.recurrence_anchor, t.timezone, $3::text::uuid, $4::int4 \
+           FROM tasks t WHERE t.id = $1::text::uuid \
+           ON CONFLICT (series_id, occurrence) DO NOTHING \
+           RETURNING *) \
+         SELECT jsonb_build_object('inserted', true, 'task', to_jsonb(ins)) FROM ins \
+         UNION ALL \
+         SELECT jsonb_build_object('inserted', false, 'task', to_jsonb(t)) FROM tasks t \
+         WHERE t.series_id = $3::text::uuid AND t.occurrence = $4::int4 \
+           AND NOT EXISTS (SELECT 1 FROM ins)",
+        &[
+            db::text(completed_id),
+            db::text(new.id.as_str()),
+            db::text(new.series_id.as_str()),
+            db::int(new.occurrence),
+            db::text(new.due_at.as_str()),
+            db::opt_text(new.remind_at.as_deref()),
+        ],
+    )?;
+    if stored.is_some() {
+        return Ok(stored);
+    }
+    db::query_one(
+        conn,
+        "SELECT jsonb_build_object('inserted', false, 'task', to_jsonb(t)) FROM tasks t \
+         WHERE t.series_id = $1::text::uuid AND t.occurrence = $2::int4",
+        &[db::text(new.series_id.as_str()), db::int(new.occurrence)],
+    )
+}
