@@ -30,6 +30,11 @@ CREATE TABLE IF NOT EXISTS deliveries (
     last_error          text,
     reason              text,
     next_attempt_at     timestamptz,
+    -- While a handler calls the provider it holds the row until lease_until
+    -- (compare-and-set in the claim): a concurrent redelivery answers RETRY
+    -- instead of sending again, and a crashed attempt is claimable once the
+    -- lease has passed. NULL when no attempt is in flight.
+    lease_until         timestamptz,
     outcome_published   boolean NOT NULL DEFAULT false,
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now(),
