@@ -44,6 +44,12 @@ pub struct Stored {
 /// completed task in SQL, and returns the row either way. `None` when the
 /// completed task no longer exists (deleted meanwhile).
 ///
+/// `ON CONFLICT` names no target on purpose: the id is derived from
+/// `(series_id, occurrence)`, so a racing delivery collides on the primary
+/// key as often as on the `(series_id, occurrence)` index, and with a
+/// target only that index is arbitrated (the other collision would be a
+/// unique-violation error and a needless RETRY).
+///
 /// Under READ COMMITTED the statement's snapshot may not show a row that a
 /// concurrent delivery committed while this insert waited on it (ON
 /// CONFLICT sees it, the SELECT does not); then one more SELECT, with a
@@ -63,7 +69,7 @@ pub fn insert_next(
                   $5::text::timestamptz, $6::text::timestamptz, false, NULL, \
                   t.recurrence_rule, t.recurrence_anchor, t.timezone, $3::text::uuid, $4::int4 \
            FROM tasks t WHERE t.id = $1::text::uuid \
-           ON CONFLICT (series_id, occurrence) DO NOTHING \
+           ON CONFLICT DO NOTHING \
            RETURNING *) \
          SELECT jsonb_build_object('inserted', true, 'task', to_jsonb(ins)) FROM ins \
          UNION ALL \

@@ -71,35 +71,111 @@ async fn two_events_for_the_same_completion_create_one_row() {
     assert_eq!(published_ids(&env), [new_id.clone(), new_id]);
 }
 
+/// 20 deliveries of one event at once, for several tasks: each task gets
+/// exactly one occurrence and every delivery publishes its id. Racing
+/// inserts make some deliveries take the path where the winner's row is not
+/// yet visible to the statement's snapshot (one more SELECT); the rounds
+/// make that path likely to be exercised in every run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_concurrent_deliveries_create_exactly_one_row() {
+    const ROUNDS: usize = 10;
     let env = std::sync::Arc::new(Env::start().await);
+    for round in 0..ROUNDS {
+        let id = daily_task(&env).await;
+        let (route, envelope) = env
+            .driver
+            .envelope(
+                "task-events",
+                completed(&id, DONE),
+                &DeliverOptions::new().event_type("task.completed"),
+            )
+            .expect("envelope");
+        let before = published_ids(&env).len();
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let (env, route, envelope) = (env.clone(), route.clone(), envelope.clone());
+            set.spawn(async move { env.driver.deliver_envelope(&route, &envelope).await });
+        }
+        for d in set.join_all().await {
+            assert!(
+                answered(&d, AppStatus::Success),
+                "round {round}: {}\n{}",
+                d.body_text(),
+                env.app.logs()
+            );
+        }
+        let rows = env.series(&id).await;
+        assert_eq!(rows.len(), 1, "round {round}: exactly one occurrence");
+        let new_id = rows[0]["id"].as_str().unwrap_or_default();
+        let ids = published_ids(&env).split_off(before);
+        assert_eq!(ids.len(), 20, "round {round}");
+        assert!(ids.iter().all(|i| i == new_id), "round {round}: {ids:?}");
+    }
+    assert_eq!(env.task_count().await, 2 * ROUNDS as i64);
+    assert_eq!(env.app.logs().matches(r#""inserted":true"#).count(), ROUNDS);
+}
+
+/// The race the concurrent test hits only sometimes, made deterministic: a
+/// competing insert of the same occurrence is still uncommitted when the
+/// component's insert starts, so the insert waits, then skips the conflict,
+/// and its snapshot cannot see the winner's row; the component must read
+/// it back (and publish it) rather than give up.
+#[tokio::test]
+async fn an_insert_racing_an_uncommitted_twin_reads_the_winner_back() {
+    let env = Env::start().await;
     let id = daily_task(&env).await;
-    let (route, envelope) = env
-        .driver
-        .envelope(
-            "task-events",
-            completed(&id, DONE),
-            &DeliverOptions::new().event_type("task.completed"),
-        )
-        .expect("envelope");
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..20 {
-        let (env, route, envelope) = (env.clone(), route.clone(), envelope.clone());
-        set.spawn(async move { env.driver.deliver_envelope(&route, &envelope).await });
-    }
-    let deliveries = set.join_all().await;
-    for d in &deliveries {
-        assert!(answered(d, AppStatus::Success), "{}", d.body_text());
-    }
+    let new_id = env.expected_id(&id, 2).await;
+    let mut rival = env.db.client().await;
+    let tx = rival.transaction().await.expect("begin");
+    tx.execute(
+        "INSERT INTO tasks (id, user_id, title, due_at, series_id, occurrence) \
+         VALUES ($1::text::uuid, 'u-42', 'Raced', '2026-01-06T09:00:00Z', $2::text::uuid, 2)",
+        &[&new_id, &id],
+    )
+    .await
+    .expect("rival insert");
+    let deliver = env.complete(&id, DONE, DeliverOptions::new().id("ev-race"));
+    let commit_when_blocked = async {
+        for _ in 0..1000 {
+            let waiting: i64 = env
+                .pg
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                    &[],
+                )
+                .await
+                .expect("pg_stat_activity")
+                .get(0);
+            if waiting > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        tx.commit().await.expect("commit");
+    };
+    let (d, ()) = tokio::join!(deliver, commit_when_blocked);
+    assert!(
+        answered(&d, AppStatus::Success),
+        "{}\n{}",
+        d.body_text(),
+        env.app.logs()
+    );
     let rows = env.series(&id).await;
-    assert_eq!(rows.len(), 1, "exactly one occurrence");
-    assert_eq!(env.task_count().await, 2);
-    let new_id = rows[0]["id"].as_str().unwrap_or_default();
-    let ids = published_ids(&env);
-    assert_eq!(ids.len(), 20);
-    assert!(ids.iter().all(|i| i == new_id), "{ids:?}");
-    assert_eq!(env.app.logs().matches(r#""inserted":true"#).count(), 1);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["title"], "Raced");
+    let published = env.sidecar.publishes();
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0].cloudevent_id.as_deref(), Some(new_id.as_str()));
+    assert_eq!(
+        published[0].data.as_ref().map(|d| d["title"].clone()),
+        Some(json!("Raced"))
+    );
+    assert!(
+        env.app.logs().contains(r#""inserted":false"#),
+        "{}",
+        env.app.logs()
+    );
 }
 
 #[tokio::test]
