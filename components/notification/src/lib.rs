@@ -19,6 +19,11 @@ async fn handle(req: Request) -> Response {
             _ => respond::method_not_allowed("GET"),
         };
     }
+    // Dapr probes a binding route with OPTIONS at start-up and binds only on
+    // a 2xx/405; the probe does nothing, so it needs no token.
+    if path == "/outbox-flush" && *req.method() == Method::Options {
+        return events::outbox_flush(req).await;
+    }
     if !auth::is_authorised(&req, &vars::get_or("app_api_token", "")) {
         return respond::unauthorised();
     }

@@ -105,6 +105,12 @@ impl TestApp {
         format!("http://{}", self.addr)
     }
 
+    /// Postgres statements (`query` and `execute` calls, i.e. round trips)
+    /// the app's components ran so far.
+    pub fn pg_statements(&self) -> u64 {
+        self.inner.pg_pools.statements()
+    }
+
     /// Everything the components printed so far (their structured logs).
     pub fn logs(&self) -> String {
         self.inner

@@ -1,14 +1,66 @@
-//! `POST /events/reminders` and the outbox flush.
+//! The event path of the Notification Service: `POST /events/reminders`
+//! (Dapr deliveries of `reminder.due`, single or bulk) and `POST
+//! /outbox-flush` (re-publishing outcome events).
+//!
+//! Each channel of a reminder reaches each recipient exactly once: the
+//! business key `(task_id, remind_at, channel, recipient)` is claimed with
+//! a compare-and-set and a lease before any provider call ([`claim`]), and
+//! the outcome is written with that lease ([`record`]). Files:
+//! - [`settings`]: variables, read once per request;
+//! - [`lookup`], [`claim`], [`record`]: the three SQL round trips;
+//! - [`plan`]: which deliveries a reminder consists of (pure);
+//! - [`email`], [`push`], [`fcm_token`], [`http`], [`deadline`]: providers;
+//! - [`outcome`]: settlement, outcome events, log lines;
+//! - [`reminder`]: one event end to end; [`outbox`]: the flush.
 
-use component_kit::respond;
-use spin_sdk::http::{Request, Response};
+mod claim;
+mod deadline;
+mod email;
+mod fcm_token;
+mod http;
+mod lookup;
+mod outbox;
+mod outcome;
+mod plan;
+mod push;
+mod record;
+mod reminder;
+mod settings;
 
-/// Answers a Dapr delivery of `reminders`.
-pub async fn handle(_req: Request) -> Response {
-    respond::error(501, "not_implemented", "reminder delivery is not implemented yet")
+use component_kit::{dapr, respond};
+use dapr_pubsub::CloudEvent;
+use spin_sdk::http::{Method, Request, Response};
+
+/// The topic consumed.
+const TOPIC: &str = "reminders";
+
+/// Answers a Dapr delivery of `reminders`; each event (or bulk entry) is
+/// answered on its own, all sharing one set of variables and one database
+/// connection.
+pub async fn handle(req: Request) -> Response {
+    if *req.method() != Method::Post {
+        return respond::method_not_allowed("POST");
+    }
+    let header_traceparent = req
+        .header("traceparent")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    let mut worker = reminder::Worker::new(header_traceparent);
+    dapr::answer_delivery(&req, TOPIC, async |event: &CloudEvent| {
+        worker.handle(event).await
+    })
+    .await
 }
 
 /// Republishes outcome events whose publish failed (Dapr cron binding).
-pub async fn outbox_flush(_req: Request) -> Response {
-    respond::error(501, "not_implemented", "outbox flush is not implemented yet")
+/// `OPTIONS` is Dapr's start-up probe of a binding route: 200 binds it.
+pub async fn outbox_flush(req: Request) -> Response {
+    match req.method() {
+        Method::Post => outbox::flush(&req).await,
+        Method::Options => Response::builder()
+            .status(200)
+            .header("allow", "POST, OPTIONS")
+            .build(),
+        _ => respond::method_not_allowed("POST, OPTIONS"),
+    }
 }

@@ -116,6 +116,7 @@ impl v4::HostConnection for PgInstance {
         statement: String,
         params: Vec<ParameterValue>,
     ) -> wasmtime::Result<Result<RowSet, Error>> {
+        self.pools.count_statement();
         Ok(match self.client(&connection) {
             Ok(c) => client::query(c, &statement, &params).await,
             Err(e) => Err(e),
@@ -128,6 +129,7 @@ impl v4::HostConnection for PgInstance {
         statement: String,
         params: Vec<ParameterValue>,
     ) -> wasmtime::Result<Result<u64, Error>> {
+        self.pools.count_statement();
         Ok(match self.client(&connection) {
             Ok(c) => client::execute(c, &statement, &params).await,
             Err(e) => Err(e),

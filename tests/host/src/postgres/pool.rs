@@ -6,6 +6,7 @@
 //! text (against a server without TLS, as in our tests, Spin ends up in plain
 //! text too), and `sslmode=require` fails `open` with a message saying so.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
@@ -24,12 +25,26 @@ pub const POOL_CACHE_CAPACITY: usize = 16;
 pub struct PgPools {
     /// Most recently used last; the front is evicted when full.
     pools: Mutex<Vec<(String, Pool)>>,
+    /// Statements (`query` + `execute`) the app's instances ran: each is one
+    /// round trip to the server, which is what tests of a component's
+    /// database cost count.
+    statements: AtomicU64,
 }
 
 impl PgPools {
     /// An empty set of pools for one app.
     pub fn new() -> Arc<Self> {
         Arc::new(Self::default())
+    }
+
+    /// Statements run so far by all instances of the app (test hook, not
+    /// part of Spin's behaviour).
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn count_statement(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A connection from the address's pool, creating the pool on first use.
