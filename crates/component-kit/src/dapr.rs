@@ -186,12 +186,27 @@ impl Sidecar {
         let request = builder.body(call.body).build();
         let response: Response = spin_sdk::http::send(request)
             .await
-            .map_err(|e| format!("publish to sidecar failed: {e}"))?;
+            .map_err(|e| send_failure(&e, &self.port))?;
         let status = *response.status();
         if PublishRequest::succeeded(status) {
             Ok(())
         } else {
             Err(format!("sidecar answered {status} to publish on {topic}"))
         }
+    }
+}
+
+/// Describes a failed send. spin-sdk 5 writes the body after handing the
+/// request to the host, so a request the host refuses (`HttpRequestDenied`
+/// when the sidecar's port is not in `allowed_outbound_hosts`) surfaces as
+/// a closed body stream, not as the host's error code: say so, or the log
+/// only shows `StreamError::Closed`.
+fn send_failure(e: &spin_sdk::http::SendError, port: &str) -> String {
+    match e {
+        spin_sdk::http::SendError::Io(_) => format!(
+            "publish to sidecar failed: {e} (the host closed the request body: it refused or dropped \
+             the request, e.g. HttpRequestDenied when http://localhost:{port} is not in allowed_outbound_hosts)"
+        ),
+        _ => format!("publish to sidecar failed: {e}"),
     }
 }

@@ -53,7 +53,7 @@ async fn preview_answers_400_naming_what_is_wrong() {
     let env = Env::start().await;
     let start = "start=2026-01-01T09:00:00Z";
     let cases = [
-        (format!("{start}"), "missing_parameter", "rule"),
+        (start.to_owned(), "missing_parameter", "rule"),
         ("rule=daily".to_owned(), "missing_parameter", "start"),
         (
             format!("rule=fortnightly&{start}"),
