@@ -1,10 +1,53 @@
 //! The subscriber API (CONTRACT.md, section 3): subscribers, devices and the
-//! delivery log.
+//! delivery log, JSON in and out.
+//!
+//! Conventions of every route here:
+//! - Errors are `{"error": {"code", "message"}}` with a 4xx status and a
+//!   field-specific code (`invalid_email`, `invalid_cursor`, ...); an
+//!   unreachable or failing database is 503 `database_unavailable`, never
+//!   a trap.
+//! - Times are RFC 3339 in UTC with `Z` (`2026-12-01T08:30:00Z`), with
+//!   fractional seconds only when the stored value has them.
+//! - A wrong method on a known route is 405 with `allow`, checked before
+//!   the path segments are validated.
+//!
+//! Layout: [`path`] and [`input`] (with [`validate`] and [`cursor`]) are
+//! pure and unit-tested natively; [`subscribers`], [`devices`] and
+//! [`deliveries`] are the thin SQL glue, tested end to end in
+//! `tests/host/tests/notification_api*.rs`.
+
+mod cursor;
+mod deliveries;
+mod devices;
+mod error;
+mod input;
+mod path;
+mod subscribers;
+mod validate;
 
 use component_kit::respond;
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{Method, Request, Response};
 
-/// Routes `/notifications/subscribers/...`.
-pub fn route(_req: Request) -> Response {
-    respond::error(501, "not_implemented", "the subscriber API is not implemented yet")
+use error::ApiError;
+use path::Kind;
+
+/// Routes `/notifications/subscribers/...` (already authenticated by the
+/// caller). Synchronous: it only talks to Postgres, which is blocking in
+/// Spin's API.
+pub fn route(req: Request) -> Response {
+    dispatch(&req).unwrap_or_else(ApiError::into_response)
+}
+
+fn dispatch(req: &Request) -> Result<Response, ApiError> {
+    let Some(route) = path::parse(req.path()) else {
+        return Ok(respond::not_found());
+    };
+    match (route.kind, req.method()) {
+        (Kind::Subscriber, Method::Get) => subscribers::get(&route.user_id()?),
+        (Kind::Subscriber, Method::Put) => subscribers::put(&route.user_id()?, req.body()),
+        (Kind::Devices, Method::Post) => devices::register(&route.user_id()?, req.body()),
+        (Kind::Device, Method::Delete) => devices::unregister(&route.user_id()?, &route.token()?),
+        (Kind::Deliveries, Method::Get) => deliveries::list(&route.user_id()?, req.query()),
+        (kind, _) => Ok(respond::method_not_allowed(kind.allowed())),
+    }
 }

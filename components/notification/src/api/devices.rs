@@ -1,0 +1,97 @@
+//! `POST .../devices` and `DELETE .../devices/:token`.
+//!
+//! A token identifies one app instance, so it belongs to at most one
+//! subscriber (`devices.token` is the primary key): registering it for
+//! another user moves it there (the app was signed into another account),
+//! rather than failing or pushing one user's reminders to another's phone.
+
+use component_kit::{db, log, respond};
+use notification_delivery::mask_token;
+use serde::Deserialize;
+use spin_sdk::http::Response;
+
+use super::error::ApiError;
+use super::input::DeviceInput;
+use super::subscribers::Device;
+
+#[derive(Deserialize)]
+struct Registered {
+    /// `None` when the subscriber does not exist (nothing was written).
+    device: Option<Device>,
+    /// The row was inserted, not updated.
+    inserted: Option<bool>,
+    /// Owner of the token before this statement, if it was registered.
+    previous_owner: Option<String>,
+}
+
+/// `POST`: 201 when the token is new to this subscriber (new, or moved from
+/// another one), 200 when it was already theirs; 404 when the subscriber
+/// does not exist (register it with `PUT` first). A missing `platform`
+/// keeps the one already stored.
+pub fn register(user_id: &str, body: &[u8]) -> Result<Response, ApiError> {
+    let input = DeviceInput::from_json(body)?;
+    let conn = db::open()?;
+    // One round trip: the previous owner (statement snapshot), the upsert
+    // gated on the subscriber existing, and `xmax = 0` telling an insert
+    // from an update. `created_at` restarts when the token changes owner.
+    let sql = "WITH prev AS (SELECT user_id FROM devices WHERE token = $2::text), \
+         up AS (\
+           INSERT INTO devices (token, user_id, platform) \
+           SELECT $2::text, s.user_id, $3::text FROM subscribers s WHERE s.user_id = $1::text \
+           ON CONFLICT (token) DO UPDATE SET \
+             platform = COALESCE(EXCLUDED.platform, devices.platform), \
+             created_at = CASE WHEN devices.user_id = EXCLUDED.user_id \
+                               THEN devices.created_at ELSE now() END, \
+             user_id = EXCLUDED.user_id \
+           RETURNING token, platform, created_at, (xmax = 0) AS inserted) \
+         SELECT jsonb_build_object(\
+           'device', (SELECT jsonb_build_object('token', token, 'platform', platform, \
+                                                'created_at', created_at) FROM up), \
+           'inserted', (SELECT inserted FROM up), \
+           'previous_owner', (SELECT user_id FROM prev))";
+    let row: Option<Registered> = db::query_one(
+        &conn,
+        sql,
+        &[
+            db::text(user_id),
+            db::text(input.token.clone()),
+            db::opt_text(input.platform),
+        ],
+    )?;
+    let Some(Registered {
+        device: Some(device),
+        inserted,
+        previous_owner,
+    }) = row
+    else {
+        return Err(ApiError::subscriber_not_found(user_id));
+    };
+    let moved = previous_owner.as_deref().is_some_and(|p| p != user_id);
+    if moved {
+        log::info(
+            "device token moved to another subscriber",
+            serde_json::json!({"token": mask_token(&input.token), "user_id": user_id}),
+        );
+    }
+    // An update with no previous owner in our snapshot means a concurrent
+    // request registered it first: already registered, so 200.
+    let status = if inserted == Some(true) || moved {
+        201
+    } else {
+        200
+    };
+    Ok(respond::json(status, &device))
+}
+
+/// `DELETE`: 204 whether or not the token was registered to this
+/// subscriber (or the subscriber exists); a token registered to another
+/// subscriber is left alone.
+pub fn unregister(user_id: &str, token: &str) -> Result<Response, ApiError> {
+    let conn = db::open()?;
+    db::execute(
+        &conn,
+        "DELETE FROM devices WHERE token = $1::text AND user_id = $2::text",
+        &[db::text(token), db::text(user_id)],
+    )?;
+    Ok(respond::no_content())
+}
