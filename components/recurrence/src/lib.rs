@@ -3,11 +3,27 @@
 //! announce it as `task.created`; preview a rule's next dates for a UI.
 //!
 //! A thin adapter: routing and auth here, one file per route
-//! ([`events`], [`preview`]), the SQL in [`store`], and the decisions as
-//! pure, natively tested code ([`payload`], [`plan`]) over the
+//! (`events.rs`, `preview.rs`), the SQL in `store.rs`, and the decisions as
+//! pure, natively tested code (`payload.rs`, `plan.rs`) over the
 //! `recurrence-rules` engine.
 //!
 //! No input may panic: a trap is a 500, which Dapr retries forever.
+//!
+//! # Decisions
+//!
+//! - **Numbering**: the new task is always the completed one's
+//!   `occurrence + 1` and COUNT counts tasks (issue 3), also after a late
+//!   completion that skips dates (`recurrence_rules::Numbering::Tasks`).
+//! - **Identity**: the new id is UUID v5 of `"<series_id>:<occurrence>"`
+//!   (`plan::occurrence_id`), inserted with `ON CONFLICT DO NOTHING`, so
+//!   duplicates, different events for one completion and concurrent
+//!   deliveries all end in one row and publish the same CloudEvent id.
+//! - **Times**: the row's `completed_at` wins over the event's; anchor `due`
+//!   without a `due_at` falls back to anchor `completion`; `remind_at` keeps
+//!   its exact duration before `due_at` (null stays null).
+//! - **Cost**: two SQL statements and one publish per event (see `store.rs`;
+//!   measured by `tests/host/tests/recurrence_api.rs`). The release build is
+//!   about 0.9 MB, most of it the IANA time-zone database the engine embeds.
 
 #![cfg_attr(
     not(test),

@@ -188,7 +188,13 @@ proptest! {
         let Ok(rule) = Rule::parse(&text) else { return Ok(()) };
         let tz = time_zone(zone).unwrap();
         let completed_at = start + SignedDuration::from_secs(late);
-        let series = preview(&rule, start, &tz, 400).unwrap();
+        // 400 dates of a sparse rule (Monday 1 January: every ~7 years) are
+        // beyond the engine's per-call search bound: not this property's case.
+        let series = match preview(&rule, start, &tz, 400) {
+            Ok(series) => series,
+            Err(e) if e.code() == "search_limit_exceeded" => return Ok(()),
+            Err(e) => return Err(TestCaseError::fail(e.to_string())),
+        };
         let position = series.iter().position(|z| z.timestamp() > completed_at);
         prop_assume!(position.is_some() || series.len() < 400);
         let task = CompletedTask { due_at: start, occurrence: 1, completed_at, series_start: None };
