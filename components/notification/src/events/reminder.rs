@@ -76,7 +76,7 @@ impl Worker {
             );
             return Outcome::Success;
         }
-        let reminder = match ReminderDue::from_value(&event.data) {
+        let mut reminder = match ReminderDue::from_value(&event.data) {
             Ok(reminder) => reminder,
             Err(e) => {
                 // The kit's codes are coarser; the precise one leads the detail.
@@ -92,6 +92,12 @@ impl Worker {
                 };
             }
         };
+        // Postgres keeps microseconds: the key must use the instant the
+        // row stores, or two spellings of one reminder below a microsecond
+        // apart would get two ids for one unique row.
+        if let Ok(us) = Timestamp::from_microsecond(reminder.remind_at.as_microsecond()) {
+            reminder.remind_at = us;
+        }
         let traceparent = event
             .traceparent
             .clone()

@@ -52,7 +52,7 @@ pub fn manifest() -> &'static Path {
             .get_mut("component")
             .and_then(toml::Value::as_table_mut)
             .expect("[component] tables");
-        components.retain(|id, _| KEEP.contains(&id.as_ref()));
+        components.retain(|id, _| KEEP.contains(&id));
         for (_, component) in components.iter_mut() {
             let source = component
                 .get("source")
