@@ -3,7 +3,11 @@
 
 mod notification_events_support;
 
+use std::time::{Duration, Instant};
+
 use component_host::fakes::dapr::{AppStatus, DeliverOptions};
+use component_host::fakes::email::Provider;
+use component_host::fakes::Fault;
 use notification_events_support::*;
 use serde_json::Value;
 
@@ -163,4 +167,40 @@ async fn outbox_flush_answers_dapr_binding_probes_and_guards_the_rest() {
     let down = send("POST", &[("dapr-api-token", "s3cret")]).await;
     assert_eq!(down.status, 503);
     assert_eq!(down.json()["error"]["code"], "database_unavailable");
+}
+
+#[tokio::test]
+async fn a_hanging_or_vanishing_relay_is_a_transient_failure() {
+    let env = Env::start_with(Options::default().provider(Provider::SendGrid)).await;
+    env.subscriber(USER, Some(ADDRESS), &["email"]).await;
+    env.relay.server().fail_next_with(1, Fault::Disconnect);
+    assert_answer(&env.deliver(reminder(None)).await, AppStatus::Retry);
+    let row = env.delivery("email").await;
+    assert_eq!(
+        (row["status"].clone(), row["attempts"].clone()),
+        ("retrying".into(), 1.into())
+    );
+    assert!(
+        row["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("failed")),
+        "{row}"
+    );
+
+    // A relay that never answers is given up on after the call deadline
+    // (8 s), well inside Dapr's 30 s delivery timeout.
+    env.relay.server().set_delay(Some(Duration::from_secs(20)));
+    let started = Instant::now();
+    let hung = env.deliver(reminder(None)).await;
+    let took = started.elapsed();
+    assert_answer(&hung, AppStatus::Retry);
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+    let row = env.delivery("email").await;
+    assert_eq!(row["attempts"], 2);
+    assert!(
+        row["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("timed out")),
+        "{row}"
+    );
 }

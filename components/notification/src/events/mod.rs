@@ -12,6 +12,17 @@
 //! - [`email`], [`push`], [`fcm_token`], [`http`], [`deadline`]: providers;
 //! - [`outcome`]: settlement, outcome events, log lines;
 //! - [`reminder`]: one event end to end; [`outbox`]: the flush.
+//!
+//! No input may panic: a trap is an HTTP 500, which Dapr retries forever.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 mod claim;
 mod deadline;
