@@ -46,19 +46,35 @@ async fn postgres_outside_the_allow_list_is_refused_and_the_event_kept_for_retry
     let db = fresh_database().await.expect("database");
     let sidecar = FakeSidecar::start().await.expect("sidecar");
     // database_host is what allowed_outbound_hosts lists; point it elsewhere.
-    let app = TestApp::start(&repo().join("spin.toml"), &vars(&db, &sidecar, "127.0.0.1:1"))
-        .await
-        .expect("app starts");
+    let app = TestApp::start(
+        &repo().join("spin.toml"),
+        &vars(&db, &sidecar, "127.0.0.1:1"),
+    )
+    .await
+    .expect("app starts");
     let mut driver = DaprDriver::new(app.base_url());
     driver.subscribe().await.expect("subscribe");
 
     let d = driver
-        .deliver_raw("/events/task-events", "{not json", "application/cloudevents+json")
+        .deliver_raw(
+            "/events/task-events",
+            "{not json",
+            "application/cloudevents+json",
+        )
         .await;
     // A malformed event would be dropped, but it cannot be kept in
     // rejected_events, so the component must ask for redelivery instead.
-    assert!(d.answered_explicitly(AppStatus::Retry), "answer: {:?} {}", d.http_status, d.body_text());
-    assert!(app.logs().contains("is not permitted"), "logs: {}", app.logs());
+    assert!(
+        d.answered_explicitly(AppStatus::Retry),
+        "answer: {:?} {}",
+        d.http_status,
+        d.body_text()
+    );
+    assert!(
+        app.logs().contains("is not permitted"),
+        "logs: {}",
+        app.logs()
+    );
     let kept = db
         .client()
         .await
@@ -67,9 +83,14 @@ async fn postgres_outside_the_allow_list_is_refused_and_the_event_kept_for_retry
         .expect("count");
     assert_eq!(kept.get::<_, i64>(0), 0);
 
-    let ready = component_host::client::send("GET", &format!("{}/recurrence/readyz", app.base_url()), &[], "")
-        .await
-        .expect("readyz");
+    let ready = component_host::client::send(
+        "GET",
+        &format!("{}/recurrence/readyz", app.base_url()),
+        &[],
+        "",
+    )
+    .await
+    .expect("readyz");
     assert_eq!(ready.status, 503);
     assert_eq!(ready.json()["error"]["code"], "database_host_mismatch");
 }
@@ -102,10 +123,26 @@ async fn http_to_a_host_outside_the_allow_list_is_denied() {
     driver.subscribe().await.expect("subscribe");
     let data = json!({"task_id": task_id, "user_id": "u-1", "completed_at": "2026-12-01T10:00:00Z", "has_recurrence": true});
     let d = driver
-        .deliver("task-events", data, DeliverOptions::new().event_type("task.completed"))
+        .deliver(
+            "task-events",
+            data,
+            DeliverOptions::new().event_type("task.completed"),
+        )
         .await
         .expect("deliver");
-    assert!(d.answered_explicitly(AppStatus::Retry), "answer: {:?} {}", d.http_status, d.body_text());
-    assert!(sidecar.publish_attempts().is_empty(), "no request may reach the sidecar");
-    assert!(app.logs().contains("HttpRequestDenied"), "logs: {}", app.logs());
+    assert!(
+        d.answered_explicitly(AppStatus::Retry),
+        "answer: {:?} {}",
+        d.http_status,
+        d.body_text()
+    );
+    assert!(
+        sidecar.publish_attempts().is_empty(),
+        "no request may reach the sidecar"
+    );
+    assert!(
+        app.logs().contains("HttpRequestDenied"),
+        "logs: {}",
+        app.logs()
+    );
 }
