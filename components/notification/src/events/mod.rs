@@ -8,10 +8,13 @@
 //! the outcome is written with that lease ([`record`]). Files:
 //! - [`settings`]: variables, read once per request;
 //! - [`lookup`], [`claim`], [`record`]: the three SQL round trips;
-//! - [`plan`]: which deliveries a reminder consists of (pure);
-//! - [`email`], [`push`], [`fcm_token`], [`http`], [`deadline`]: providers;
-//! - [`outcome`]: settlement, outcome events, log lines;
-//! - [`reminder`]: one event end to end; [`outbox`]: the flush.
+//! - [`plan`]: which deliveries a reminder consists of, [`step`]: what
+//!   each one's claim means, [`outcome`]: settlement, outcome events and
+//!   log lines (all pure);
+//! - [`providers`], [`email`], [`push`], [`fcm_token`], [`http`],
+//!   [`deadline`]: the provider calls;
+//! - [`reminder`]: one event end to end, [`report`]: its log lines and
+//!   answer; [`outbox`]: the flush.
 //!
 //! No input may panic: a trap is an HTTP 500, which Dapr retries forever.
 #![cfg_attr(
@@ -33,10 +36,13 @@ mod lookup;
 mod outbox;
 mod outcome;
 mod plan;
+mod providers;
 mod push;
 mod record;
 mod reminder;
+mod report;
 mod settings;
+mod step;
 
 use component_kit::{dapr, respond};
 use dapr_pubsub::CloudEvent;

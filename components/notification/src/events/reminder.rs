@@ -15,22 +15,19 @@ use dapr_pubsub::{CloudEvent, RejectReason};
 use futures::future::join_all;
 use jiff::Timestamp;
 use notification_delivery::http::is_traceparent;
-use notification_delivery::{
-    render_reminder, Channel, DeliveryStatus, NextStep, NotificationOutcome, ReasonCode,
-    ReminderDue,
-};
+use notification_delivery::{Channel, NotificationOutcome, ReasonCode, ReminderDue};
 use serde_json::json;
 use spin_sdk::pg4::Connection;
 
-use super::claim::{self, Claim};
-use super::email;
-use super::fcm_token::TokenSource;
-use super::lookup::{self, Found, MAX_DEVICES};
-use super::outcome::{self, Attempt, LogLine, Settled};
+use super::claim;
+use super::lookup::{self, MAX_DEVICES};
+use super::outcome;
 use super::plan::{self, Planned, Ready};
-use super::push::{self, PushJob};
+use super::providers;
 use super::record::{self, Record, Write};
+use super::report::Pending;
 use super::settings::Settings;
+use super::step::Step;
 
 /// What one request sets up once, however many bulk entries it carries.
 pub struct Worker {
@@ -38,23 +35,6 @@ pub struct Worker {
     conn: Option<Connection>,
     /// `traceparent` of the HTTP request, when the envelope has none.
     header_traceparent: Option<String>,
-}
-
-/// What happens to one planned delivery in this request.
-enum Step {
-    /// Call the provider (the claim's attempts and lease).
-    Call { attempts: u32, lease_until: String },
-    /// Settled without a call (budget spent): write it.
-    Settle {
-        settled: Settled,
-        lease_until: String,
-    },
-    /// Publish an outcome that is already stored.
-    Republish(NotificationOutcome),
-    /// Final and published.
-    Skip(DeliveryStatus),
-    /// Held elsewhere or waiting for `Retry-After`.
-    Busy(Option<String>),
 }
 
 impl Worker {
@@ -126,6 +106,8 @@ impl Worker {
             return Err(DbFault("no connection".into()));
         };
         let settings = &self.settings;
+
+        // Round trip 1: subscriber, devices, cached token.
         let client_email = settings
             .fcm
             .as_ref()
@@ -150,358 +132,115 @@ impl Worker {
             );
             return Ok(Outcome::Success);
         }
+
+        // Round trip 2: the claim.
         let claims = claim::claim(conn, reminder, &planned)?;
         let now = Timestamp::now();
         let mut steps: Vec<Step> = planned
             .iter()
             .zip(claims)
-            .map(|(p, c)| self.step(p, c, reminder, now))
+            .map(|(p, c)| Step::from_claim(settings.policy, p, c, &reminder.user_id, now))
             .collect();
 
-        let attempts = self.call_providers(reminder, &found, &planned, &steps, traceparent);
-        let (attempts, minted) = attempts.await;
-        for (i, attempt) in attempts {
-            if let Some(step @ Step::Call { .. }) = steps.get_mut(i) {
-                let Step::Call {
-                    attempts: before,
-                    lease_until,
-                } = std::mem::replace(step, Step::Busy(None))
-                else {
-                    continue;
-                };
-                *step = Step::Settle {
-                    settled: outcome::settle(settings.policy, before, attempt),
-                    lease_until,
-                };
-            }
-        }
-
-        // Publish every final outcome, then record everything in one go.
-        let outcomes: Vec<(usize, NotificationOutcome)> = steps
+        // The providers, for what this handler holds.
+        let calls = planned
             .iter()
             .enumerate()
-            .filter_map(|(i, step)| {
-                let p = planned.get(i)?;
-                match step {
-                    Step::Settle { settled, .. } if settled.publish => Some((
-                        i,
-                        outcome::outcome_event(
-                            &p.key,
-                            &reminder.user_id,
-                            settled.status,
-                            settled.reason,
-                            settled.provider_message_id.clone(),
-                            settled.attempts,
-                            settled.at,
-                        ),
-                    )),
-                    Step::Republish(event) => Some((i, event.clone())),
-                    _ => None,
-                }
-            })
+            .filter(|(i, _)| steps.get(*i).is_some_and(Step::is_call))
             .collect();
-        let published = join_all(
-            outcomes
-                .iter()
-                .map(|(_, o)| outcome::publish(&settings.sidecar, o, traceparent)),
-        )
-        .await;
-        let publish_error = |i: usize| -> Option<&String> {
-            outcomes
-                .iter()
-                .zip(&published)
-                .find(|((j, _), _)| *j == i)
-                .and_then(|(_, r)| r.as_ref().err())
-        };
-
-        let mut writes = Vec::new();
-        let mut dead_tokens = Vec::new();
-        for (i, (p, step)) in planned.iter().zip(&steps).enumerate() {
-            match step {
-                Step::Settle {
-                    settled,
-                    lease_until,
-                } => {
-                    writes.push(Write::Settle {
-                        delivery_id: &p.id,
-                        lease_until,
-                        settled,
-                        published: settled.publish && publish_error(i).is_none(),
-                    });
-                    if settled.reason == Some(ReasonCode::InvalidToken)
-                        && p.key.channel() == Channel::Push
-                    {
-                        dead_tokens.push(p.key.recipient());
-                    }
-                }
-                Step::Republish(_) if publish_error(i).is_none() => {
-                    writes.push(Write::MarkPublished { delivery_id: &p.id })
-                }
-                _ => {}
+        let called = providers::call(settings, reminder, &found, calls, traceparent).await;
+        for (i, attempt) in called.attempts {
+            if let Some(step) = steps.get_mut(i) {
+                step.settle(settings.policy, attempt);
             }
         }
-        let settle_count = writes
+
+        // Every final outcome is published before the write (see record.rs).
+        let events: Vec<(usize, NotificationOutcome)> = planned
+            .iter()
+            .zip(&steps)
+            .enumerate()
+            .filter_map(|(i, (p, step))| Some((i, step.outcome_event(p, &reminder.user_id)?)))
+            .collect();
+        let results = join_all(
+            events
+                .iter()
+                .map(|(_, e)| outcome::publish(&settings.sidecar, e, traceparent)),
+        )
+        .await;
+        let mut publish_errors: Vec<Option<String>> = vec![None; planned.len()];
+        for ((i, _), result) in events.iter().zip(results) {
+            if let (Some(slot), Err(e)) = (publish_errors.get_mut(*i), result) {
+                *slot = Some(e);
+            }
+        }
+        let failed_publish = |i: usize| publish_errors.get(i).and_then(Option::as_deref);
+
+        // Round trip 3: the write.
+        let record = Record {
+            writes: writes(&planned, &steps, &failed_publish),
+            dead_tokens: planned
+                .iter()
+                .zip(&steps)
+                .filter(|(p, step)| {
+                    p.key.channel() == Channel::Push
+                        && matches!(step, Step::Settle { settled, .. }
+                            if settled.reason == Some(ReasonCode::InvalidToken))
+                })
+                .map(|(p, _)| p.key.recipient())
+                .collect(),
+            user_id: &reminder.user_id,
+            minted: called
+                .minted
+                .as_ref()
+                .and_then(|token| Some((settings.client_email.as_deref()?, token))),
+        };
+        let expected = record
+            .writes
             .iter()
             .filter(|w| matches!(w, Write::Settle { .. }))
             .count();
-        let minted = minted
-            .as_ref()
-            .and_then(|token| Some((settings.client_email.as_deref()?, token)));
-        let written = record::write(
-            conn,
-            &Record {
-                writes,
-                dead_tokens,
-                user_id: &reminder.user_id,
-                minted,
-            },
-        )?;
-        if written.settled < settle_count {
+        let written = record::write(conn, &record)?;
+        if written.settled < expected {
             log::warn(
                 "a delivery's lease ran out before its outcome was written; the handler that took it over records it",
-                json!({"event_id": event.id, "expected": settle_count, "written": written.settled,
+                json!({"event_id": event.id, "expected": expected, "written": written.settled,
                        "reason": "lease_lost"}),
             );
         }
 
         let mut pending = Pending::default();
         for (i, (p, step)) in planned.iter().zip(&steps).enumerate() {
-            pending.note(self.log_step(event, p, step, publish_error(i).map(String::as_str)));
+            pending.note(settings, event, p, step, failed_publish(i));
         }
         Ok(pending.answer())
     }
+}
 
-    /// Turns a claim into what to do.
-    fn step(&self, p: &Planned, claim: Claim, reminder: &ReminderDue, now: Timestamp) -> Step {
-        match claim {
-            Claim::Mine {
-                status,
-                attempts,
-                lease_until,
-            } => match (
-                p.failure,
-                self.settings.policy.next_step(status, attempts, None, now),
-            ) {
-                (_, NextStep::GiveUp) => Step::Settle {
-                    settled: outcome::fail_without_call(ReasonCode::AttemptsExhausted, attempts),
-                    lease_until,
-                },
-                // A channel that cannot be served, found claimable (only a
-                // row written by another version could be): fail, no call.
-                (Some(reason), _) => Step::Settle {
-                    settled: outcome::fail_without_call(reason, attempts),
-                    lease_until,
-                },
-                (None, _) => Step::Call {
-                    attempts,
-                    lease_until,
-                },
-            },
-            Claim::Unpublished(stored) => Step::Republish(outcome::outcome_event(
-                &p.key,
-                &reminder.user_id,
-                stored.status,
-                stored.reason,
-                stored.provider_message_id,
-                stored.attempts,
-                stored.at,
-            )),
-            Claim::Done(status) => Step::Skip(status),
-            Claim::Busy { next_attempt_at } => Step::Busy(next_attempt_at),
-        }
-    }
-
-    /// Calls the providers for every `Step::Call`, e-mail and pushes at the
-    /// same time. Returns each attempt by index, and a minted token.
-    async fn call_providers(
-        &self,
-        reminder: &ReminderDue,
-        found: &Found,
-        planned: &[Planned],
-        steps: &[Step],
-        traceparent: Option<&str>,
-    ) -> (
-        Vec<(usize, Attempt)>,
-        Option<notification_delivery::AccessToken>,
-    ) {
-        let calls: Vec<(usize, &Planned)> = planned
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| matches!(steps.get(*i), Some(Step::Call { .. })))
-            .collect();
-        if calls.is_empty() {
-            return (Vec::new(), None);
-        }
-        let settings = &self.settings;
-        let timezone = found
-            .subscriber
-            .as_ref()
-            .map_or("UTC", |s| s.timezone.as_str());
-        let content = render_reminder(&reminder.title, reminder.due_at, timezone);
-        let (emails, pushes): (Vec<_>, Vec<_>) = calls
-            .into_iter()
-            .partition(|(_, p)| p.key.channel() == Channel::Email);
-
-        let email_calls = join_all(emails.iter().map(|(i, p)| {
-            let content = &content;
-            async move {
-                let attempt = match &settings.relay {
-                    Ok(relay) => email::send(relay, &p.key, content, traceparent).await,
-                    Err(why) => not_configured(why),
-                };
-                (*i, attempt)
-            }
-        }));
-        let now = Timestamp::now();
-        let cached = found.fcm_token.as_ref().and_then(|t| t.fresh(now));
-        let push_calls = async {
-            let keys: Vec<_> = pushes.iter().map(|(_, p)| &p.key).collect();
-            let results = match &settings.fcm {
-                Ok(fcm) => {
-                    let mut tokens = TokenSource::new(fcm, &settings.service_account_json, cached);
-                    let job = PushJob {
-                        fcm,
-                        content: &content,
-                        due_at: reminder.due_at,
-                        traceparent,
-                    };
-                    let attempts = push::send_all(&job, &mut tokens, &keys).await;
-                    (attempts, tokens.minted().cloned())
-                }
-                Err(why) => (vec![not_configured(why); keys.len()], None),
-            };
-            let (attempts, minted) = results;
-            let indexed: Vec<(usize, Attempt)> =
-                pushes.iter().map(|(i, _)| *i).zip(attempts).collect();
-            (indexed, minted)
-        };
-        let (mut attempts, (push_attempts, minted)) = futures::join!(email_calls, push_calls);
-        attempts.extend(push_attempts);
-        (attempts, minted)
-    }
-
-    /// The one log line of a delivery; returns what it means for the answer.
-    fn log_step(
-        &self,
-        event: &CloudEvent,
-        p: &Planned,
-        step: &Step,
-        publish_error: Option<&str>,
-    ) -> Verdict {
-        let line = |status, reason, attempts, action, error| {
-            outcome::log_line(LogLine {
-                event_id: &event.id,
-                key: &p.key,
-                delivery_id: &p.id,
-                status,
-                reason,
-                attempts,
-                action,
-                error,
-            })
-        };
-        let config_error = |reason: Option<ReasonCode>| -> Option<&str> {
-            if reason != Some(ReasonCode::ChannelNotConfigured) {
-                return None;
-            }
-            let why = match p.key.channel() {
-                Channel::Email => self.settings.relay.as_ref().err(),
-                Channel::Push => self.settings.fcm.as_ref().err(),
-            };
-            why.map(String::as_str)
-        };
+/// The delivery rows to write: every settlement (published or not), and
+/// the re-published outcomes to mark.
+fn writes<'a>(
+    planned: &'a [Planned],
+    steps: &'a [Step],
+    failed_publish: &dyn Fn(usize) -> Option<&'a str>,
+) -> Vec<Write<'a>> {
+    let mut out = Vec::new();
+    for (i, (p, step)) in planned.iter().zip(steps).enumerate() {
         match step {
-            Step::Settle { settled, .. } => {
-                let (action, verdict) = match (publish_error, settled.retry) {
-                    (Some(_), _) if settled.publish => ("publish_failed", Verdict::PublishFailed),
-                    (_, true) => ("retrying", Verdict::Retrying),
-                    _ => (settled.status.as_str(), Verdict::Done),
-                };
-                let error = publish_error
-                    .or(settled.last_error.as_deref())
-                    .or_else(|| config_error(settled.reason));
-                line(
-                    Some(settled.status),
-                    settled.reason,
-                    Some(settled.attempts),
-                    action,
-                    error,
-                );
-                verdict
+            Step::Settle {
+                settled,
+                lease_until,
+            } => out.push(Write::Settle {
+                delivery_id: &p.id,
+                lease_until,
+                settled,
+                published: settled.publish && failed_publish(i).is_none(),
+            }),
+            Step::Republish(_) if failed_publish(i).is_none() => {
+                out.push(Write::MarkPublished { delivery_id: &p.id })
             }
-            Step::Republish(o) => {
-                let status = if o.reason.is_some() {
-                    DeliveryStatus::Failed
-                } else {
-                    DeliveryStatus::Sent
-                };
-                let (action, verdict) = match publish_error {
-                    Some(_) => ("publish_failed", Verdict::PublishFailed),
-                    None if o.attempts == 0 => (status.as_str(), Verdict::Done),
-                    None => ("republished", Verdict::Done),
-                };
-                line(
-                    Some(status),
-                    o.reason,
-                    Some(o.attempts),
-                    action,
-                    publish_error.or_else(|| config_error(o.reason)),
-                );
-                verdict
-            }
-            Step::Skip(status) => {
-                line(Some(*status), None, None, "skipped", None);
-                Verdict::Done
-            }
-            Step::Busy(until) => {
-                line(None, None, None, "busy", until.as_deref());
-                Verdict::Busy
-            }
-            Step::Call { .. } => Verdict::Busy,
+            _ => {}
         }
     }
-}
-
-fn not_configured(why: &str) -> Attempt {
-    Attempt::Failed {
-        reason: ReasonCode::ChannelNotConfigured,
-        detail: why.to_owned(),
-    }
-}
-
-/// What a delivery means for the event's answer.
-enum Verdict {
-    Done,
-    Retrying,
-    Busy,
-    PublishFailed,
-}
-
-/// Counts of deliveries that keep the event from SUCCESS.
-#[derive(Default)]
-struct Pending {
-    retrying: usize,
-    busy: usize,
-    unpublished: usize,
-}
-
-impl Pending {
-    fn note(&mut self, verdict: Verdict) {
-        match verdict {
-            Verdict::Done => {}
-            Verdict::Retrying => self.retrying += 1,
-            Verdict::Busy => self.busy += 1,
-            Verdict::PublishFailed => self.unpublished += 1,
-        }
-    }
-
-    fn answer(&self) -> Outcome {
-        if self.retrying + self.busy + self.unpublished == 0 {
-            return Outcome::Success;
-        }
-        Outcome::Retry(format!(
-            "{} delivery(ies) retrying after a transient provider failure, {} in flight elsewhere or waiting for Retry-After, {} outcome(s) not published",
-            self.retrying, self.busy, self.unpublished
-        ))
-    }
+    out
 }
