@@ -7,6 +7,7 @@
 pub mod allowed_hosts;
 pub mod app;
 pub mod client;
+pub mod derived_manifest;
 pub mod fakes;
 pub mod manifest;
 pub mod pg_cluster;

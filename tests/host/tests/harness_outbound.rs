@@ -5,30 +5,12 @@
 //! The components must turn both into a Dapr RETRY, never a lost event.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
+use component_host::derived_manifest::{spin_toml, Derive};
 use component_host::fakes::dapr::{AppStatus, DaprDriver, DeliverOptions, FakeSidecar};
 use component_host::pg_cluster::{fresh_database, TestDatabase};
 use component_host::TestApp;
 use serde_json::json;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A copy of spin.toml in `target/test-manifests/` with `edit` applied, its
-/// component sources still pointing at the release build.
-fn manifest_copy(name: &str, edit: impl Fn(String) -> String) -> PathBuf {
-    let text = std::fs::read_to_string(repo().join("spin.toml")).expect("spin.toml");
-    let moved = text.replace("source = \"target/", "source = \"../../target/");
-    let text = edit(moved.clone());
-    assert_ne!(text, moved, "the edit of {name} must change the manifest");
-    let dir = repo().join("target/test-manifests");
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write manifest copy");
-    path
-}
 
 fn vars(db: &TestDatabase, sidecar: &FakeSidecar, host: &str) -> HashMap<String, String> {
     let mut v: HashMap<String, String> = sidecar
@@ -46,12 +28,9 @@ async fn postgres_outside_the_allow_list_is_refused_and_the_event_kept_for_retry
     let db = fresh_database().await.expect("database");
     let sidecar = FakeSidecar::start().await.expect("sidecar");
     // database_host is what allowed_outbound_hosts lists; point it elsewhere.
-    let app = TestApp::start(
-        &repo().join("spin.toml"),
-        &vars(&db, &sidecar, "127.0.0.1:1"),
-    )
-    .await
-    .expect("app starts");
+    let app = TestApp::start(&spin_toml(), &vars(&db, &sidecar, "127.0.0.1:1"))
+        .await
+        .expect("app starts");
     let mut driver = DaprDriver::new(app.base_url());
     driver.subscribe().await.expect("subscribe");
 
@@ -99,12 +78,22 @@ async fn postgres_outside_the_allow_list_is_refused_and_the_event_kept_for_retry
 async fn http_to_a_host_outside_the_allow_list_is_denied() {
     let db = fresh_database().await.expect("database");
     let sidecar = FakeSidecar::start().await.expect("sidecar");
-    let manifest = manifest_copy("spin-no-sidecar.toml", |t| {
-        t.replace(
-            "allowed_outbound_hosts = [\n  \"postgres://{{ database_host }}\",\n  \"http://localhost:{{ dapr_http_port }}\",\n]",
-            "allowed_outbound_hosts = [\n  \"postgres://{{ database_host }}\",\n]",
-        )
-    });
+    // The recurrence component without the sidecar in its allow-list.
+    let narrow = |doc: &mut toml::Table| {
+        doc["component"]["recurrence"]
+            .as_table_mut()
+            .expect("recurrence component")
+            .insert(
+                "allowed_outbound_hosts".into(),
+                toml::Value::Array(vec!["postgres://{{ database_host }}".into()]),
+            );
+    };
+    let manifest = Derive {
+        edit: &narrow,
+        ..Derive::keeping("no-sidecar.toml", &["recurrence", "subscriptions"])
+    }
+    .write()
+    .expect("derived manifest");
     let app = TestApp::start(&manifest, &vars(&db, &sidecar, &db.host_port()))
         .await
         .expect("app starts");

@@ -12,54 +12,33 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use component_host::client::{self, HttpResponse};
+use component_host::derived_manifest::Derive;
 use component_host::pg_cluster::{fresh_database, TestDatabase};
 use component_host::TestApp;
 use serde_json::Value;
 
-/// The real `spin.toml` reduced to the `notification` component, with an
-/// absolute `source`, written once per test process.
+/// The real `spin.toml` reduced to the `notification` component, written
+/// once per test process. `NOTIFICATION_API_WASM` tests another build of
+/// the component (a mutated copy, say) without touching `target/`.
 fn manifest() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .canonicalize()
-            .expect("repository root");
-        let text = std::fs::read_to_string(root.join("spin.toml")).expect("spin.toml");
-        let mut doc: toml::Table = toml::from_str(&text).expect("spin.toml parses");
-        let components = doc
-            .get_mut("component")
-            .and_then(toml::Value::as_table_mut)
-            .expect("[component] tables");
-        components.retain(|id, _| id == "notification");
-        let component = components
-            .get_mut("notification")
-            .and_then(toml::Value::as_table_mut)
-            .expect("notification component");
-        // NOTIFICATION_API_WASM: test another build of the component (a
-        // mutated copy, say) without touching the shared target directory.
         let wasm = match std::env::var_os("NOTIFICATION_API_WASM") {
             Some(path) => PathBuf::from(path),
-            None => root.join(component["source"].as_str().expect("source")),
+            None => component_host::derived_manifest::repo_root()
+                .join("target/wasm32-wasip2/release/notification.wasm"),
         };
         assert!(
             wasm.exists(),
             "{} is missing: cargo build --target wasm32-wasip2 --release -p notification",
             wasm.display()
         );
-        component.insert("source".into(), wasm.to_string_lossy().into_owned().into());
-        let triggers = doc
-            .get_mut("trigger")
-            .and_then(|t| t.get_mut("http"))
-            .and_then(toml::Value::as_array_mut)
-            .expect("[[trigger.http]]");
-        triggers
-            .retain(|t| t.get("component").and_then(toml::Value::as_str) == Some("notification"));
-        let dir = std::env::temp_dir().join(format!("notification-api-e2e-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let path = dir.join("spin.toml");
-        std::fs::write(&path, toml::to_string(&doc).expect("serialises")).expect("write manifest");
-        path
+        Derive {
+            sources: &[("notification", wasm)],
+            ..Derive::keeping("notification-api-e2e.toml", &["notification"])
+        }
+        .write()
+        .expect("derived manifest")
     })
 }
 

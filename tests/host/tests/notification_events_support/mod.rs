@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use component_host::derived_manifest::Derive;
 use component_host::fakes::dapr::{AppStatus, DaprDriver, DeliverOptions, Delivery, Publish};
 use component_host::fakes::email::Provider;
 use component_host::fakes::{FakeEmailRelay, FakeFcm, FakeSidecar, TestServiceAccount};
@@ -37,49 +38,16 @@ pub const USER: &str = "u-42";
 pub const ADDRESS: &str = "ada.lovelace@example.com";
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    component_host::derived_manifest::repo_root()
 }
 
-/// The real `spin.toml` reduced to [`KEEP`], with absolute sources, written
-/// once per test process.
+/// The real `spin.toml` reduced to [`KEEP`], written once per test process.
 pub fn manifest() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let root = repo().canonicalize().expect("repository root");
-        let text = std::fs::read_to_string(root.join("spin.toml")).expect("spin.toml");
-        let mut doc: toml::Table = toml::from_str(&text).expect("spin.toml parses");
-        let components = doc
-            .get_mut("component")
-            .and_then(toml::Value::as_table_mut)
-            .expect("[component] tables");
-        components.retain(|id, _| KEEP.contains(&id));
-        for (_, component) in components.iter_mut() {
-            let source = component
-                .get("source")
-                .and_then(toml::Value::as_str)
-                .expect("source")
-                .to_owned();
-            let absolute = root.join(source).to_string_lossy().into_owned();
-            component
-                .as_table_mut()
-                .expect("component table")
-                .insert("source".into(), absolute.into());
-        }
-        let triggers = doc
-            .get_mut("trigger")
-            .and_then(|t| t.get_mut("http"))
-            .and_then(toml::Value::as_array_mut)
-            .expect("[[trigger.http]]");
-        triggers.retain(|t| {
-            t.get("component")
-                .and_then(toml::Value::as_str)
-                .is_some_and(|c| KEEP.contains(&c))
-        });
-        let dir = std::env::temp_dir().join(format!("notification-e2e-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let path = dir.join("spin.toml");
-        std::fs::write(&path, toml::to_string(&doc).expect("serialises")).expect("write manifest");
-        path
+        Derive::keeping("notification-events-e2e.toml", &KEEP)
+            .write()
+            .expect("derived manifest")
     })
 }
 
