@@ -39,7 +39,7 @@ struct AppInner {
     variables: Arc<Variables>,
     components: HashMap<String, LoadedComponent>,
     pg_pools: Arc<PgPools>,
-    logs: Mutex<String>,
+    logs: Arc<Mutex<String>>,
 }
 
 struct LoadedComponent {
@@ -88,7 +88,7 @@ impl TestApp {
             variables,
             components,
             pg_pools: PgPools::new(),
-            logs: Mutex::new(String::new()),
+            logs: Arc::new(Mutex::new(String::new())),
         });
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -204,6 +204,7 @@ impl AppInner {
             loaded.allowed.clone(),
             pg,
             stdout.clone(),
+            self.logs.clone(),
         );
         let mut store = Store::new(crate::runtime::engine(), state);
         let proxy = loaded.pre.instantiate_async(&mut store).await?;

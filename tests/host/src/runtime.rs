@@ -25,6 +25,7 @@ pub struct InstanceState {
     pub(crate) component: String,
     pub(crate) variables: Arc<Variables>,
     allowed: Arc<AllowedHosts>,
+    host_log: Arc<Mutex<String>>,
     wasi: WasiCtx,
     http: WasiHttpCtx,
     table: ResourceTable,
@@ -39,6 +40,7 @@ impl InstanceState {
         allowed: Arc<AllowedHosts>,
         pg: PgInstance,
         stdout: MemoryOutputPipe,
+        host_log: Arc<Mutex<String>>,
     ) -> Self {
         let wasi = WasiCtx::builder()
             .stdout(stdout.clone())
@@ -48,10 +50,26 @@ impl InstanceState {
             component: component.to_owned(),
             variables,
             allowed,
+            host_log,
             wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             pg,
+        }
+    }
+}
+
+impl InstanceState {
+    /// What `spin up` prints when a component reaches for a destination
+    /// its `allowed_outbound_hosts` does not list (Spin 3.6.3's
+    /// `disallowed_host_handler`), into the app's log.
+    fn warn_disallowed(&self, scheme: &str, authority: &str) {
+        let pattern = format!("{scheme}://{authority}");
+        if let Ok(mut log) = self.host_log.lock() {
+            log.push_str(&format!(
+                "A component tried to make an outbound network connection to disallowed destination '{pattern}'.\n\
+                 To allow this request, add 'allowed_outbound_hosts = [\"{pattern}\"]' to the manifest component section.\n"
+            ));
         }
     }
 }
@@ -84,6 +102,12 @@ impl WasiHttpView for InstanceState {
         let uri = request.uri().to_string();
         let scheme = request.uri().scheme_str().unwrap_or("http").to_owned();
         if !self.allowed.allows(&uri, &scheme) {
+            let authority = request
+                .uri()
+                .authority()
+                .map(|a| a.as_str())
+                .unwrap_or("self");
+            self.warn_disallowed(&scheme, authority);
             return Err(ErrorCode::HttpRequestDenied.into());
         }
         Ok(wasmtime_wasi_http::types::default_send_request(

@@ -129,9 +129,10 @@ async fn http_to_a_host_outside_the_allow_list_is_denied() {
         sidecar.publish_attempts().is_empty(),
         "no request may reach the sidecar"
     );
-    assert!(
-        app.logs().contains("HttpRequestDenied"),
-        "logs: {}",
-        app.logs()
+    // The host's own warning (Spin's wording), not the component's message.
+    let expected = format!(
+        "disallowed destination 'http://localhost:{}'",
+        sidecar.port()
     );
+    assert!(app.logs().contains(&expected), "logs: {}", app.logs());
 }
