@@ -7,13 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== build: release components (wasm32-wasip2)"
-cargo build --target wasm32-wasip2 --release -p subscriptions -p notification -p recurrence
+cargo build --target wasm32-wasip2 --release -p subscriptions -p notification -p recurrence -p scheduler
 
 echo "== lint: fmt and clippy (native and wasm32-wasip2)"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
-cargo clippy --target wasm32-wasip2 -p subscriptions -p notification -p recurrence \
-  -p dapr-pubsub -p component-kit -p recurrence-rules -p notification-delivery -- -D warnings
+cargo clippy --target wasm32-wasip2 -p subscriptions -p notification -p recurrence -p scheduler \
+  -p dapr-pubsub -p component-kit -p recurrence-rules -p notification-delivery -p reminder-schedule -- -D warnings
 
 echo "== manifests: render and validate k8s overlays"
 if [ -x tests/manifests/run.sh ]; then

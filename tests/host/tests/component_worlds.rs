@@ -33,6 +33,7 @@ fn each_component_targets_its_own_world() {
         ("subscriptions", "subscriptions"),
         ("notification", "notification"),
         ("recurrence", "recurrence"),
+        ("scheduler", "scheduler"),
     ] {
         if let Err(e) = check(name, world) {
             panic!("{name} does not fit world {world}: {e:#}");
@@ -56,7 +57,7 @@ fn a_component_importing_more_than_its_world_is_refused() {
 fn no_world_of_ours_imports_sockets_or_other_spin_interfaces() {
     let mut resolve = Resolve::default();
     let (pkg, _) = resolve.push_dir(repo().join("wit")).expect("wit/ parses");
-    for world in ["subscriptions", "notification", "recurrence"] {
+    for world in ["subscriptions", "notification", "recurrence", "scheduler"] {
         let id = resolve
             .select_world(&[pkg], Some(world))
             .expect("world exists");

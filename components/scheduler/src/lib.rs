@@ -1,0 +1,74 @@
+//! The reminder scheduler (issue 13, CONTRACT.md section 9): a Dapr
+//! `bindings.cron` input binding named `reminder-scheduler` POSTs
+//! `/scheduler/tick`, and each tick publishes the due reminders of `tasks`
+//! as `reminder.due`, oldest first, each recorded in `scheduled_reminders`.
+//!
+//! A thin adapter: routing and auth here, the tick's steps in `tick.rs`,
+//! the SQL in `store.rs`, and every decision (lateness, batch, CloudEvent
+//! id, payload, answer) in the plain `reminder-schedule` crate.
+//!
+//! # Decisions
+//!
+//! - **One tick at a time:** a tick that finds something due takes a
+//!   session advisory lock (`pg_try_advisory_lock`), then reads the due
+//!   reminders again. The second read is the "re-check after locking" of
+//!   the contract: it starts after the previous holder recorded and
+//!   committed its rows, so concurrent replicas never publish a reminder
+//!   twice; a tick that finds the lock taken answers at once. A crash
+//!   between publish and record leaves the reminder unrecorded and the next
+//!   tick republishes it with the same CloudEvent id. Spin's Postgres pool
+//!   recycles connections with `pg_advisory_unlock_all()`, so even a trap
+//!   cannot leave the lock held; no transaction ever spans a publish.
+//! - **Cheap when idle:** the first read needs no lock and, with nothing
+//!   due, is the only statement (an index-only scan of `tasks_reminders_due`,
+//!   migration 0004).
+//! - **Times** travel as epoch microseconds, so ids and payloads are exact
+//!   whatever the database session's time zone.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod store;
+mod tick;
+
+use component_kit::{auth, readiness, respond, vars};
+use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http_component;
+
+/// The cron binding's route.
+const TICK: &str = "/scheduler/tick";
+/// Readiness of a pod that runs only the scheduler (split deployment):
+/// like the other services' readyz, open to probes without a token.
+const READYZ: &str = "/scheduler/readyz";
+
+/// `OPTIONS` is Dapr's start-up probe of a binding route (it binds only on
+/// a 2xx or 405) and does nothing, so it needs no token; `POST` does.
+#[http_component]
+async fn handle(req: Request) -> Response {
+    if req.path() == READYZ {
+        return match req.method() {
+            Method::Get => readiness::check(),
+            _ => respond::method_not_allowed("GET"),
+        };
+    }
+    if req.path() != TICK {
+        return respond::not_found();
+    }
+    if *req.method() == Method::Options {
+        return Response::builder().status(200).build();
+    }
+    if !auth::is_authorised(&req, &vars::get_or("app_api_token", "")) {
+        return respond::unauthorised();
+    }
+    match req.method() {
+        Method::Post => tick::handle(&req).await,
+        _ => respond::method_not_allowed("POST, OPTIONS"),
+    }
+}

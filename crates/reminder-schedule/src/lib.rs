@@ -1,0 +1,33 @@
+//! The reminder scheduler's decisions (CONTRACT.md section 9) as plain Rust,
+//! so they are tested natively and the `scheduler` component stays a thin
+//! adapter over Postgres and the Dapr sidecar.
+//!
+//! - [`time`]: instants as epoch microseconds (what the SQL hands over) and
+//!   their two text forms: the fixed one the event id hashes, and RFC 3339
+//!   for payloads.
+//! - [`reminder`]: one due reminder, its CloudEvent id and its payload.
+//! - [`plan`]: publish or skip (lateness), within the batch bound.
+//! - [`tally`]: the tick's answer.
+//! - [`settings`]: the scheduler's Spin variables, validated.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod plan;
+pub mod reminder;
+pub mod settings;
+pub mod tally;
+pub mod time;
+pub mod trace;
+
+pub use plan::{decide, plan_page, Decision, PagePlan};
+pub use reminder::{Due, REMINDER_DUE, TOPIC};
+pub use settings::Settings;
+pub use tally::Tally;

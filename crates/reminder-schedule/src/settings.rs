@@ -1,0 +1,73 @@
+//! The scheduler's Spin variables (CONTRACT.md section 8), validated, so a
+//! typo in a deployment is an explicit error rather than a silent default.
+
+/// Default of `scheduler_batch`.
+pub const DEFAULT_BATCH: usize = 500;
+/// Default of `scheduler_max_lateness_seconds` (one day).
+pub const DEFAULT_MAX_LATENESS_S: i64 = 86_400;
+/// Largest accepted batch: a tick must finish well within Dapr's binding
+/// call timeout, and each publish is one HTTP call to the sidecar.
+pub const MAX_BATCH: usize = 10_000;
+
+/// Validated settings of one tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// Publishes (plus a failed one) per tick at most; at least 1.
+    pub batch: usize,
+    /// Older due reminders are skipped; at least 0 seconds.
+    pub max_lateness_s: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            batch: DEFAULT_BATCH,
+            max_lateness_s: DEFAULT_MAX_LATENESS_S,
+        }
+    }
+}
+
+impl Settings {
+    /// Parses the two variables' text; the error names the variable and
+    /// what it must be.
+    pub fn parse(batch: &str, max_lateness_s: &str) -> Result<Settings, String> {
+        let batch = batch
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|b| (1..=MAX_BATCH).contains(b))
+            .ok_or_else(|| format!("scheduler_batch must be an integer from 1 to {MAX_BATCH}"))?;
+        let max_lateness_s = max_lateness_s
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|s| *s >= 0)
+            .ok_or_else(|| {
+                "scheduler_max_lateness_seconds must be a non-negative integer".to_owned()
+            })?;
+        Ok(Settings {
+            batch,
+            max_lateness_s,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_defaults_and_bounds() {
+        assert_eq!(Settings::parse("500", "86400"), Ok(Settings::default()));
+        assert_eq!(Settings::parse(" 1 ", "0").map(|s| s.batch), Ok(1));
+        assert!(Settings::parse("0", "10")
+            .unwrap_err()
+            .contains("scheduler_batch"));
+        assert!(Settings::parse("10001", "10").is_err());
+        assert!(Settings::parse("ten", "10").is_err());
+        assert!(Settings::parse("5", "-1")
+            .unwrap_err()
+            .contains("scheduler_max_lateness_seconds"));
+        assert!(Settings::parse("5", "").is_err());
+    }
+}
