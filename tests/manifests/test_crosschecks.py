@@ -136,6 +136,20 @@ BROKEN = {
     "outbox binding not an input": (
         "dapr_wiring", "joint", lambda o: component_md(o, "outbox-flush", "direction", "output"),
         "direction must be 'input'"),
+    "scheduler binding scoped to an app without the scheduler": (
+        "dapr_wiring", "split",
+        lambda o: named(o, "Component", "reminder-scheduler").__setitem__("scopes", ["todo-workers-notification"]),
+        "scoped to todo-workers-notification, which does not serve /scheduler/tick"),
+    "scheduler binding without its route (Dapr would call /reminder-scheduler)": (
+        "dapr_wiring", "joint",
+        lambda o: named(o, "Component", "reminder-scheduler")["spec"].__setitem__(
+            "metadata", [m for m in named(o, "Component", "reminder-scheduler")["spec"]["metadata"]
+                         if m["name"] != "route"]),
+        "spin.toml has no route /reminder-scheduler"),
+    "scheduler SpinApp without the pub/sub it publishes to": (
+        "dapr_wiring", "split",
+        lambda o: named(o, "Component", "kafka-pubsub")["scopes"].remove("todo-workers-scheduler"),
+        "pubsub_name 'kafka-pubsub' is no pub/sub Component for todo-workers-scheduler"),
     "unscoped Dapr resource": (
         "dapr_wiring", "joint", lambda o: named(o, "Resiliency", "todo-workers").pop("scopes"),
         "Resiliency/todo-workers: no scopes"),

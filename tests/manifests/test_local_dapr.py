@@ -179,3 +179,13 @@ def test_local_outbox_binding_reaches_the_notification_route(manifest):
                  "spec": {"podAnnotations": {"dapr.io/enabled": "true", "dapr.io/app-id": local_app_id()}}}
     assert binding["metadata"]["name"] == "outbox-flush"
     assert checks.check_dapr_wiring(local_resources() + [local_app], manifest) == []
+
+
+def test_local_scheduler_binding_reaches_the_scheduler_route(manifest):
+    bindings = {o["metadata"]["name"]: o for o in local_resources() if o["spec"].get("type") == "bindings.cron"}
+    binding = bindings["reminder-scheduler"]
+    assert checks.component_metadata(binding) == {
+        "schedule": "@every 15s", "direction": "input", "route": "/scheduler/tick"}
+    local_app = {"kind": "SpinApp", "metadata": {"name": "local"},
+                 "spec": {"podAnnotations": {"dapr.io/enabled": "true", "dapr.io/app-id": local_app_id()}}}
+    assert checks.check_dapr_wiring(local_resources() + [local_app], manifest) == []

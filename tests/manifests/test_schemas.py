@@ -14,9 +14,9 @@ from mcheck import render, schemas
 
 OVERLAYS = ["joint", "split"]
 EXPECTED_KINDS = {
-    "joint": {"SpinApp": 1, "SpinAppExecutor": 1, "Component": 2, "Resiliency": 1,
+    "joint": {"SpinApp": 1, "SpinAppExecutor": 1, "Component": 3, "Resiliency": 1,
               "Configuration": 1, "Job": 1, "ConfigMap": 2, "Namespace": 1},
-    "split": {"SpinApp": 2, "SpinAppExecutor": 1, "Component": 2, "Resiliency": 1,
+    "split": {"SpinApp": 3, "SpinAppExecutor": 1, "Component": 3, "Resiliency": 1,
               "Configuration": 1, "Job": 1, "ConfigMap": 2, "Namespace": 1},
 }
 

@@ -344,7 +344,8 @@ def check_dapr_wiring(objs, manifest):
         if not spec.get("type", "").startswith("bindings."):
             continue
         name = (binding.get("metadata") or {}).get("name")
-        route = "/" + name
+        # Dapr calls the binding's `route` metadata, by default /<name>.
+        route = component_metadata(binding).get("route") or "/" + name
         serving = spinlib.component_for(manifest, route, exact=True)
         if component_metadata(binding).get("direction") != "input":
             problems.append(f"{describe(binding)}: direction must be 'input'")
