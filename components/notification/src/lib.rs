@@ -1,7 +1,8 @@
 //! Notification Service: `reminder.due` -> e-mail and push, each channel
 //! exactly once, with a delivery log and outcome events; plus the subscriber
-//! API. A thin adapter: policy lives in `notification-delivery`, Spin glue in
-//! `component-kit`.
+//! API. The imperative shell: routing, SQL and I/O live here; every decision
+//! lives in the `notification-delivery` crate, and the Spin glue shared with
+//! the other services in `component-kit`.
 
 mod api;
 mod events;

@@ -10,6 +10,7 @@ pub mod publish;
 pub mod rejection;
 pub mod status;
 pub mod subscription;
+pub mod trace;
 
 pub use delivery::{parse_delivery, CloudEvent, Delivery, DeliveryEntry};
 pub use publish::{OutgoingEvent, PublishRequest};

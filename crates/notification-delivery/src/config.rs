@@ -28,6 +28,12 @@ pub enum ConfigError {
     /// `max_delivery_attempts` is not a positive integer.
     #[error("max_delivery_attempts must be an integer >= 1, got {0:?}")]
     InvalidMaxAttempts(String),
+    /// `fcm_project_id` is empty, which disables push.
+    #[error("fcm_project_id is empty: push is disabled")]
+    PushDisabled,
+    /// `fcm_service_account_json` has no usable `client_email`.
+    #[error("fcm_service_account_json has no usable client_email")]
+    NoClientEmail,
     /// `fcm_project_id` has characters a Firebase project id cannot have.
     #[error("fcm_project_id {0:?} is not a valid project id")]
     InvalidProjectId(String),

@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use dapr_pubsub::trace::valid_traceparent;
+
 /// HTTP methods this crate emits.
 ///
 /// Only `POST` is needed today (every provider call is a POST); an enum keeps
@@ -62,29 +64,12 @@ impl OutboundRequest {
     /// it has the W3C shape (`vv-<32 hex>-<16 hex>-<2 hex>`); anything else
     /// (including header-injection attempts) is dropped silently.
     pub fn with_traceparent(mut self, traceparent: Option<&str>) -> Self {
-        if let Some(value) = traceparent.map(str::trim).filter(|v| is_traceparent(v)) {
+        if let Some(value) = valid_traceparent(traceparent) {
             self.headers
                 .push(("traceparent".to_owned(), value.to_owned()));
         }
         self
     }
-}
-
-/// `true` for a W3C Trace Context `traceparent` value (version 00 layout;
-/// later versions may append fields after the flags).
-pub fn is_traceparent(value: &str) -> bool {
-    let mut parts = value.split('-');
-    let hex = |s: Option<&str>, len: usize| {
-        s.is_some_and(|s| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit()))
-    };
-    let version = parts.next();
-    hex(version, 2)
-        && version != Some("ff")
-        && hex(parts.next(), 32)
-        && hex(parts.next(), 16)
-        && hex(parts.next(), 2)
-        && (version == Some("00") && parts.next().is_none() || version != Some("00"))
-        && value.bytes().all(|b| (0x21..0x7f).contains(&b))
 }
 
 impl fmt::Debug for OutboundRequest {

@@ -1,20 +1,22 @@
-//! Failure shapes shared by the e-mail and push classifiers.
+//! What one provider call amounted to, on either channel: [`Attempt`].
 //!
-//! Every provider answer ends up as "sent", "try again later" or "never going
-//! to work". The two failure shapes live here so both channels record them the
-//! same way in the delivery log.
+//! Every provider answer (relay, FCM send, FCM token endpoint) ends up as
+//! "sent", "try again later" ([`Transient`]) or "never going to work"
+//! ([`Failure`], with the reason code it is recorded under), so both channels
+//! are settled by one rule ([`crate::AttemptPolicy::settle`]).
 
 use std::time::Duration;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 
 use crate::http::{truncate_detail, ProviderResponse};
+use crate::policy::ReasonCode;
 use crate::retry_after::parse_retry_after;
 
 /// A failure that may succeed later (429, 5xx, timeouts, HTML error pages).
 ///
 /// The caller answers Dapr with RETRY and, when `retry_after` is set, records
-/// [`Transient::next_attempt_at`] so a redelivery that arrives earlier does not
+/// the earliest next attempt so a redelivery that arrives earlier does not
 /// hammer the provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transient {
@@ -47,29 +49,73 @@ impl Transient {
             detail: truncate_detail(detail),
         }
     }
-
-    /// The earliest time the next attempt should be made, when the provider
-    /// said so; `None` means "whenever Dapr redelivers".
-    pub fn next_attempt_at(&self, now: Timestamp) -> Option<Timestamp> {
-        let wait = SignedDuration::try_from(self.retry_after?).ok()?;
-        now.checked_add(wait).ok()
-    }
 }
 
-/// A failure that retrying cannot fix (other 4xx, rejected sender, bad key).
+/// A failure that retrying cannot fix (other 4xx, rejected sender, dead
+/// device token, refused credentials, a channel that cannot be served).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Permanent {
-    /// HTTP status of the rejection.
-    pub status: u16,
+pub struct Failure {
+    /// The reason the delivery is recorded and announced as failed with.
+    pub reason: ReasonCode,
+    /// HTTP status of the rejection, `None` when no provider answered.
+    pub status: Option<u16>,
     /// The provider's own error message, truncated, for `last_error`.
     pub detail: String,
 }
 
-impl Permanent {
-    pub(crate) fn new(status: u16, detail: &str) -> Self {
-        Permanent {
-            status,
+impl Failure {
+    /// A failure without a provider answer (configuration, not the event).
+    pub fn without_response(reason: ReasonCode, detail: &str) -> Self {
+        Failure {
+            reason,
+            status: None,
             detail: truncate_detail(detail),
+        }
+    }
+
+    pub(crate) fn new(reason: ReasonCode, status: u16, detail: &str) -> Self {
+        Failure {
+            reason,
+            status: Some(status),
+            detail: truncate_detail(detail),
+        }
+    }
+}
+
+/// What one provider call amounted to, whatever the channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    /// The provider accepted the message.
+    Sent {
+        /// The provider's id for it (`id`, `X-Message-Id`, FCM's `name`).
+        provider_message_id: Option<String>,
+    },
+    /// Worth retrying (429, 5xx, timeouts, transport errors).
+    Transient(Transient),
+    /// Final failure.
+    Failed(Failure),
+}
+
+impl Attempt {
+    /// A final failure with a provider's answer.
+    pub(crate) fn failed(reason: ReasonCode, status: u16, detail: &str) -> Self {
+        Attempt::Failed(Failure::new(reason, status, detail))
+    }
+
+    /// The failure reason to record if this attempt ends the delivery.
+    pub fn reason(&self) -> Option<ReasonCode> {
+        match self {
+            Attempt::Sent { .. } | Attempt::Transient(_) => None,
+            Attempt::Failed(f) => Some(f.reason),
+        }
+    }
+
+    /// Text for the delivery log's `last_error` (`None` when sent).
+    pub fn last_error(&self) -> Option<&str> {
+        match self {
+            Attempt::Sent { .. } => None,
+            Attempt::Transient(t) => Some(&t.detail),
+            Attempt::Failed(f) => Some(&f.detail),
         }
     }
 }
@@ -91,17 +137,13 @@ mod tests {
         };
         let t = Transient::from_response(&resp, now(), "slow down");
         assert_eq!(t.retry_after, Some(Duration::from_secs(30)));
-        assert_eq!(
-            t.next_attempt_at(now()),
-            Some("2026-12-01T08:30:30Z".parse().unwrap())
-        );
     }
 
     #[test]
     fn no_retry_after_means_no_next_attempt() {
         let t = Transient::transport("timed out");
         assert_eq!(t.status, None);
-        assert_eq!(t.next_attempt_at(now()), None);
+        assert_eq!(t.retry_after, None);
         assert_eq!(t.detail, "timed out");
     }
 }

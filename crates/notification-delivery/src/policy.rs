@@ -1,16 +1,19 @@
 //! Delivery bookkeeping: statuses, failure reasons and the attempt budget.
 //!
-//! These are the decisions the component takes around each provider call.
-//! They are pure so that the retry rules of issue 4 are unit-tested here
-//! rather than only end to end.
+//! These are the decisions taken around each provider call. They are pure
+//! so that the retry rules (a transient failure is retried until
+//! `max_delivery_attempts` calls were made, then the delivery fails with
+//! `attempts_exhausted`) are unit-tested here rather than only end to end.
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::config::ConfigError;
+use crate::outcome::Attempt;
 
 /// Why a delivery ended in `failed`: the stable snake_case `reason` of
 /// `notification.failed` and of the delivery log.
@@ -111,54 +114,56 @@ impl FromStr for DeliveryStatus {
     }
 }
 
-/// What to do with a claimed delivery row when a reminder (re)arrives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NextStep {
-    /// Already `sent` or `failed`: do nothing, the channel counts as handled.
-    Skip,
-    /// Call the provider now.
-    Attempt,
-    /// The provider asked us to wait (`Retry-After`) and the time has not come:
-    /// answer RETRY without calling it and without spending an attempt.
-    WaitUntil(Timestamp),
-    /// The budget is spent: mark `failed` with `attempts_exhausted`, publish
-    /// `notification.failed`, answer SUCCESS.
-    GiveUp,
-}
-
-/// After a transient failure: try again on the next delivery, or stop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AfterTransient {
-    /// Store `retrying` and answer RETRY so Dapr redelivers.
-    Retry,
-    /// Store `failed` / `attempts_exhausted`; the event is answered SUCCESS.
-    AttemptsExhausted,
-}
-
-/// The result of one provider call, reduced to what the bookkeeping needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttemptResult {
-    /// The provider accepted the message.
-    Sent,
-    /// A transient failure (see [`crate::Transient`]).
-    Transient,
-    /// A final failure with its reason.
-    Failed(ReasonCode),
-}
-
-/// How to record an attempt and answer Dapr: the whole retry rule of issue 4
-/// in one value, so the component cannot combine the pieces inconsistently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a claimed delivery ends this time: the row to write and what to
+/// tell Dapr. The whole retry rule in one value, so the component cannot
+/// combine the pieces inconsistently.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settlement {
-    /// Status to store on the delivery row.
+    /// Status to store.
     pub status: DeliveryStatus,
-    /// Reason to store (and publish) when the status is `failed`.
+    /// Failure reason to store and publish (`failed` only).
     pub reason: Option<ReasonCode>,
-    /// `true` when the outcome is final: publish `notification.sent` /
-    /// `notification.failed`.
-    pub publish_outcome: bool,
-    /// `true` when this channel needs the event answered RETRY.
-    pub retry_event: bool,
+    /// Provider calls made, this one included.
+    pub attempts: u32,
+    /// Provider message id of a sent delivery.
+    pub provider_message_id: Option<String>,
+    /// Provider error text for `last_error`.
+    pub last_error: Option<String>,
+    /// The provider's `Retry-After`, recorded as `next_attempt_at`; only
+    /// set when the delivery will be retried.
+    pub retry_after: Option<Duration>,
+    /// When the outcome was reached, cut to milliseconds (Postgres keeps
+    /// microseconds, so the stored `updated_at` and a later re-publish carry
+    /// the same instant).
+    pub at: Timestamp,
+    /// Final: publish `notification.sent` / `notification.failed`.
+    pub publish: bool,
+    /// Transient: the event needs a RETRY.
+    pub retry: bool,
+}
+
+impl Settlement {
+    /// A claimed delivery that fails without a provider call: its budget is
+    /// already spent (the limit was lowered since its last attempt:
+    /// `attempts_exhausted`), or its channel cannot be served.
+    pub fn without_call(reason: ReasonCode, attempts: u32, now: Timestamp) -> Self {
+        Settlement {
+            status: DeliveryStatus::Failed,
+            reason: Some(reason),
+            attempts,
+            provider_message_id: None,
+            last_error: None,
+            retry_after: None,
+            at: to_millis(now),
+            publish: true,
+            retry: false,
+        }
+    }
+}
+
+/// `now` cut to milliseconds.
+fn to_millis(now: Timestamp) -> Timestamp {
+    Timestamp::from_millisecond(now.as_millisecond()).unwrap_or(now)
 }
 
 /// The attempt budget from `max_delivery_attempts`.
@@ -201,71 +206,52 @@ impl AttemptPolicy {
             .ok_or_else(|| ConfigError::InvalidMaxAttempts(raw.to_owned()))
     }
 
-    /// The configured budget.
-    pub fn max_attempts(self) -> u32 {
-        self.max_attempts
+    /// `true` once `attempts` provider calls use up the budget.
+    pub fn is_spent(self, attempts: u32) -> bool {
+        attempts >= self.max_attempts
     }
 
-    /// Decides what to do with a claimed row before calling the provider.
+    /// Settles one provider call made when `attempts_before` calls were
+    /// already recorded.
     ///
-    /// `attempts` is the number of provider calls already recorded and
-    /// `next_attempt_at` the stored earliest retry time, if any.
-    pub fn next_step(
-        self,
-        status: DeliveryStatus,
-        attempts: u32,
-        next_attempt_at: Option<Timestamp>,
-        now: Timestamp,
-    ) -> NextStep {
-        if status.is_final() {
-            return NextStep::Skip;
-        }
-        if attempts >= self.max_attempts {
-            return NextStep::GiveUp;
-        }
-        match next_attempt_at {
-            Some(at) if at > now => NextStep::WaitUntil(at),
-            _ => NextStep::Attempt,
-        }
-    }
-
-    /// Settles one attempt: `attempts_made` includes this call.
-    ///
-    /// Sent → `sent`, published; permanent failure → `failed` with its
-    /// reason, published; transient failure → `retrying` and RETRY while the
-    /// budget lasts, then `failed` / `attempts_exhausted`, published, and no
-    /// RETRY (the event is answered SUCCESS).
-    pub fn settle(self, result: AttemptResult, attempts_made: u32) -> Settlement {
-        let done = |status, reason| Settlement {
+    /// Sent → `sent`, published; final failure → `failed` with its reason,
+    /// published; transient failure → `retrying` and RETRY (waiting for the
+    /// provider's `Retry-After`) while the budget lasts, then `failed` /
+    /// `attempts_exhausted`, published, and no RETRY (the event is answered
+    /// SUCCESS).
+    pub fn settle(self, attempts_before: u32, attempt: Attempt, now: Timestamp) -> Settlement {
+        let attempts = attempts_before.saturating_add(1);
+        let done = |status, reason, provider_message_id, last_error| Settlement {
             status,
             reason,
-            publish_outcome: true,
-            retry_event: false,
+            attempts,
+            provider_message_id,
+            last_error,
+            retry_after: None,
+            at: to_millis(now),
+            publish: true,
+            retry: false,
         };
-        match result {
-            AttemptResult::Sent => done(DeliveryStatus::Sent, None),
-            AttemptResult::Failed(reason) => done(DeliveryStatus::Failed, Some(reason)),
-            AttemptResult::Transient => match self.after_transient(attempts_made) {
-                AfterTransient::Retry => Settlement {
-                    status: DeliveryStatus::Retrying,
-                    reason: None,
-                    publish_outcome: false,
-                    retry_event: true,
-                },
-                AfterTransient::AttemptsExhausted => {
-                    done(DeliveryStatus::Failed, Some(ReasonCode::AttemptsExhausted))
-                }
+        match attempt {
+            Attempt::Sent {
+                provider_message_id,
+            } => done(DeliveryStatus::Sent, None, provider_message_id, None),
+            Attempt::Failed(f) => {
+                done(DeliveryStatus::Failed, Some(f.reason), None, Some(f.detail))
+            }
+            Attempt::Transient(t) if self.is_spent(attempts) => done(
+                DeliveryStatus::Failed,
+                Some(ReasonCode::AttemptsExhausted),
+                None,
+                Some(t.detail),
+            ),
+            Attempt::Transient(t) => Settlement {
+                status: DeliveryStatus::Retrying,
+                retry_after: t.retry_after,
+                publish: false,
+                retry: true,
+                ..done(DeliveryStatus::Retrying, None, None, Some(t.detail))
             },
-        }
-    }
-
-    /// Decides after a transient failure; `attempts_made` includes the call
-    /// that just failed.
-    pub fn after_transient(self, attempts_made: u32) -> AfterTransient {
-        if attempts_made >= self.max_attempts {
-            AfterTransient::AttemptsExhausted
-        } else {
-            AfterTransient::Retry
         }
     }
 }
@@ -273,6 +259,7 @@ impl AttemptPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::{Failure, Transient};
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
@@ -311,10 +298,13 @@ mod tests {
 
     #[test]
     fn variable_parsing() {
-        assert_eq!(AttemptPolicy::from_variable("").unwrap().max_attempts(), 5);
         assert_eq!(
-            AttemptPolicy::from_variable(" 3 ").unwrap().max_attempts(),
-            3
+            AttemptPolicy::from_variable("").unwrap(),
+            AttemptPolicy::new(5).unwrap()
+        );
+        assert_eq!(
+            AttemptPolicy::from_variable(" 3 ").unwrap(),
+            AttemptPolicy::new(3).unwrap()
         );
         assert!(AttemptPolicy::from_variable("0").is_err());
         assert!(AttemptPolicy::from_variable("-1").is_err());
@@ -322,88 +312,114 @@ mod tests {
         assert!(AttemptPolicy::new(0).is_err());
     }
 
+    fn now() -> Timestamp {
+        ts("2026-12-01T08:30:00.123456Z")
+    }
+
     #[test]
     fn retry_until_the_budget_is_spent() {
         let p = AttemptPolicy::new(3).unwrap();
-        assert_eq!(p.after_transient(1), AfterTransient::Retry);
-        assert_eq!(p.after_transient(2), AfterTransient::Retry);
-        assert_eq!(p.after_transient(3), AfterTransient::AttemptsExhausted);
-        assert_eq!(p.after_transient(7), AfterTransient::AttemptsExhausted);
+        let busy = || Attempt::Transient(Transient::transport("HTTP 503"));
+        assert!(p.settle(0, busy(), now()).retry);
+        assert!(p.settle(1, busy(), now()).retry);
+        assert_eq!(
+            p.settle(2, busy(), now()).reason,
+            Some(ReasonCode::AttemptsExhausted)
+        );
+        assert_eq!(
+            p.settle(6, busy(), now()).reason,
+            Some(ReasonCode::AttemptsExhausted)
+        );
     }
 
     #[test]
     fn settlement_of_each_result() {
         let p = AttemptPolicy::new(2).unwrap();
-        let sent = p.settle(AttemptResult::Sent, 1);
+        let sent = p.settle(
+            0,
+            Attempt::Sent {
+                provider_message_id: Some("m-1".into()),
+            },
+            now(),
+        );
         assert_eq!(
             sent,
             Settlement {
                 status: DeliveryStatus::Sent,
                 reason: None,
-                publish_outcome: true,
-                retry_event: false
+                attempts: 1,
+                provider_message_id: Some("m-1".into()),
+                last_error: None,
+                retry_after: None,
+                at: ts("2026-12-01T08:30:00.123Z"),
+                publish: true,
+                retry: false
             }
         );
-        let rejected = p.settle(AttemptResult::Failed(ReasonCode::InvalidToken), 1);
+        let rejected = p.settle(
+            0,
+            Attempt::Failed(Failure::without_response(ReasonCode::InvalidToken, "gone")),
+            now(),
+        );
         assert_eq!(rejected.status, DeliveryStatus::Failed);
         assert_eq!(rejected.reason, Some(ReasonCode::InvalidToken));
-        assert!(rejected.publish_outcome && !rejected.retry_event);
-        let again = p.settle(AttemptResult::Transient, 1);
+        assert_eq!(rejected.last_error.as_deref(), Some("gone"));
+        assert!(rejected.publish && !rejected.retry);
+        let mut slow = Transient::transport("HTTP 429");
+        slow.retry_after = Some(Duration::from_secs(30));
+        let again = p.settle(0, Attempt::Transient(slow.clone()), now());
         assert_eq!(
-            again,
-            Settlement {
-                status: DeliveryStatus::Retrying,
-                reason: None,
-                publish_outcome: false,
-                retry_event: true
-            }
+            (
+                again.status,
+                again.reason,
+                again.attempts,
+                again.publish,
+                again.retry
+            ),
+            (DeliveryStatus::Retrying, None, 1, false, true)
         );
-        let exhausted = p.settle(AttemptResult::Transient, 2);
+        assert_eq!(again.retry_after, Some(Duration::from_secs(30)));
+        assert_eq!(again.last_error.as_deref(), Some("HTTP 429"));
+        let exhausted = p.settle(1, Attempt::Transient(slow), now());
         assert_eq!(
-            exhausted,
-            Settlement {
-                status: DeliveryStatus::Failed,
-                reason: Some(ReasonCode::AttemptsExhausted),
-                publish_outcome: true,
-                retry_event: false
-            }
+            (
+                exhausted.status,
+                exhausted.reason,
+                exhausted.publish,
+                exhausted.retry
+            ),
+            (
+                DeliveryStatus::Failed,
+                Some(ReasonCode::AttemptsExhausted),
+                true,
+                false
+            )
         );
+        // Only a delivery that will be retried waits for the provider.
+        assert_eq!(exhausted.retry_after, None);
     }
 
     #[test]
-    fn next_step_skips_final_rows() {
-        let p = AttemptPolicy::default();
-        let now = ts("2026-12-01T08:30:00Z");
+    fn failing_without_a_call() {
+        let s = Settlement::without_call(ReasonCode::AttemptsExhausted, 5, now());
         assert_eq!(
-            p.next_step(DeliveryStatus::Sent, 1, None, now),
-            NextStep::Skip
+            (s.status, s.reason, s.attempts, s.publish, s.retry),
+            (
+                DeliveryStatus::Failed,
+                Some(ReasonCode::AttemptsExhausted),
+                5,
+                true,
+                false
+            )
         );
-        assert_eq!(
-            p.next_step(DeliveryStatus::Failed, 9, None, now),
-            NextStep::Skip
-        );
+        assert_eq!(s.at, ts("2026-12-01T08:30:00.123Z"));
     }
 
     #[test]
-    fn next_step_honours_retry_after_and_budget() {
+    fn the_budget_is_spent_at_max_attempts() {
         let p = AttemptPolicy::new(2).unwrap();
-        let now = ts("2026-12-01T08:30:00Z");
-        let later = ts("2026-12-01T08:31:00Z");
-        assert_eq!(
-            p.next_step(DeliveryStatus::Pending, 0, None, now),
-            NextStep::Attempt
-        );
-        assert_eq!(
-            p.next_step(DeliveryStatus::Retrying, 1, Some(later), now),
-            NextStep::WaitUntil(later)
-        );
-        assert_eq!(
-            p.next_step(DeliveryStatus::Retrying, 1, Some(now), now),
-            NextStep::Attempt
-        );
-        assert_eq!(
-            p.next_step(DeliveryStatus::Retrying, 2, None, now),
-            NextStep::GiveUp
-        );
+        assert!(!p.is_spent(0));
+        assert!(!p.is_spent(1));
+        assert!(p.is_spent(2));
     }
 }

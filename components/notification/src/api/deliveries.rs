@@ -1,5 +1,5 @@
 //! `GET .../deliveries`: the delivery log of one user, newest first, paged
-//! by an opaque cursor (see [`super::cursor`]).
+//! by an opaque cursor (`notification_delivery::api::cursor`).
 //!
 //! "Newest" is `created_at` then `delivery_id`, both descending: the order
 //! of the index `deliveries_user_newest (user_id, created_at DESC,
@@ -13,13 +13,13 @@ use serde::{Deserialize, Serialize};
 use spin_sdk::http::Response;
 use uuid::Uuid;
 
-use super::cursor::Cursor;
-use super::error::ApiError;
-use super::input::ListQuery;
+use super::error::Refusal;
+use notification_delivery::api::cursor::Cursor;
+use notification_delivery::api::input::ListQuery;
 
-/// One entry of the listing (contract section 3).
+/// One entry of the listing (docs/CONTRACT.md, "Subscriber API").
 #[derive(Debug, Deserialize, Serialize)]
-struct Delivery {
+struct LogEntry {
     delivery_id: String,
     task_id: String,
     remind_at: Timestamp,
@@ -36,7 +36,7 @@ struct Delivery {
 
 #[derive(Serialize)]
 struct Page {
-    deliveries: Vec<Delivery>,
+    deliveries: Vec<LogEntry>,
     next: Option<String>,
 }
 
@@ -49,12 +49,12 @@ const ROW: &str = "jsonb_build_object(\
 /// Lists a page. An unknown user has an empty log rather than a 404: the
 /// log is keyed by `user_id`, and the delivery path records `no_address`
 /// failures for users who never registered as subscribers.
-pub fn list(user_id: &str, query: &str) -> Result<Response, ApiError> {
+pub fn list(user_id: &str, query: &str) -> Result<Response, Refusal> {
     let query = ListQuery::from_query(query)?;
     let conn = db::open()?;
     // One row more than the page tells whether another page follows.
     let fetch = (query.limit + 1).to_string();
-    let mut rows: Vec<Delivery> = match query.before {
+    let mut rows: Vec<LogEntry> = match query.before {
         None => db::query_json(
             &conn,
             &format!(
@@ -93,7 +93,7 @@ pub fn list(user_id: &str, query: &str) -> Result<Response, ApiError> {
     ))
 }
 
-fn cursor_after(row: &Delivery) -> Result<String, ApiError> {
+fn cursor_after(row: &LogEntry) -> Result<String, Refusal> {
     let delivery_id = Uuid::try_parse(&row.delivery_id)
         .map_err(|_| db::DbFault(format!("delivery_id {:?} is not a UUID", row.delivery_id)))?;
     Ok(Cursor {

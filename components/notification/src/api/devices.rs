@@ -10,9 +10,10 @@ use notification_delivery::mask_token;
 use serde::Deserialize;
 use spin_sdk::http::Response;
 
-use super::error::ApiError;
-use super::input::DeviceInput;
+use super::error::Refusal;
 use super::subscribers::Device;
+use notification_delivery::api::input::DeviceInput;
+use notification_delivery::api::ApiError;
 
 #[derive(Deserialize)]
 struct Registered {
@@ -28,7 +29,7 @@ struct Registered {
 /// another one), 200 when it was already theirs; 404 when the subscriber
 /// does not exist (register it with `PUT` first). A missing `platform`
 /// keeps the one already stored.
-pub fn register(user_id: &str, body: &[u8]) -> Result<Response, ApiError> {
+pub fn register(user_id: &str, body: &[u8]) -> Result<Response, Refusal> {
     let input = DeviceInput::from_json(body)?;
     let conn = db::open()?;
     // One round trip: the previous owner (statement snapshot), the upsert
@@ -64,7 +65,7 @@ pub fn register(user_id: &str, body: &[u8]) -> Result<Response, ApiError> {
         previous_owner,
     }) = row
     else {
-        return Err(ApiError::subscriber_not_found(user_id));
+        return Err(ApiError::subscriber_not_found(user_id).into());
     };
     let moved = previous_owner.as_deref().is_some_and(|p| p != user_id);
     if moved {
@@ -86,7 +87,7 @@ pub fn register(user_id: &str, body: &[u8]) -> Result<Response, ApiError> {
 /// `DELETE`: 204 whether or not the token was registered to this
 /// subscriber (or the subscriber exists); a token registered to another
 /// subscriber is left alone.
-pub fn unregister(user_id: &str, token: &str) -> Result<Response, ApiError> {
+pub fn unregister(user_id: &str, token: &str) -> Result<Response, Refusal> {
     let conn = db::open()?;
     db::execute(
         &conn,

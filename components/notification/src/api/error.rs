@@ -1,66 +1,48 @@
-//! The API's error value: a status, a stable snake_case code and a human
-//! sentence (CONTRACT.md, section 3: `{"error": {"code", "message"}}`).
-//!
-//! Pure, so validation can return it and be tested natively; only
-//! [`ApiError::into_response`] touches Spin.
+//! The API's error value as a response: `ApiError` (the pure value the
+//! rules answer with, in `notification_delivery::api`) becomes
+//! `{"error": {"code", "message"}}`; a database fault is logged and
+//! answered 503.
 
 use component_kit::db::DbFault;
 use component_kit::{log, respond};
+use notification_delivery::api::ApiError;
 use spin_sdk::http::Response;
 
-/// Why a request was not served. Validation builds 4xx ones; the database
-/// glue builds the 503.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    /// HTTP status (4xx, or 503 for an unreachable database).
-    pub status: u16,
-    /// Stable snake_case code clients can branch on.
-    pub code: &'static str,
-    /// Human sentence naming the field or value at fault.
-    pub message: String,
+/// Why a request was not served: a rule's answer, or a database fault.
+#[derive(Debug)]
+pub enum Refusal {
+    /// A 4xx from the input rules (or a 404).
+    Api(ApiError),
+    /// Postgres is unreachable or failed.
+    Database(DbFault),
 }
 
-impl ApiError {
-    /// A 400 with `code` and `message`.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status: 400,
-            code,
-            message: message.into(),
-        }
-    }
-
-    /// A 404 for a subscriber that was never stored.
-    pub fn subscriber_not_found(user_id: &str) -> Self {
-        ApiError {
-            status: 404,
-            code: "subscriber_not_found",
-            message: format!("no subscriber with user_id {user_id:?}"),
-        }
-    }
-
-    /// A 503: Postgres is unreachable or failed. Clients should retry; the
-    /// detail goes to the log only (it may name hosts), never to the caller.
-    pub fn database(fault: &DbFault) -> Self {
-        log::warn(
-            "subscriber API: database unavailable",
-            serde_json::json!({"reason": "database_unavailable", "detail": fault.0}),
-        );
-        ApiError {
-            status: 503,
-            code: "database_unavailable",
-            message: "the database is unavailable; try again later".into(),
-        }
-    }
-
-    /// The contract's error response.
-    pub fn into_response(self) -> Response {
-        respond::error(self.status, self.code, self.message)
+impl From<ApiError> for Refusal {
+    fn from(e: ApiError) -> Self {
+        Refusal::Api(e)
     }
 }
 
-impl From<DbFault> for ApiError {
+impl From<DbFault> for Refusal {
     fn from(fault: DbFault) -> Self {
-        ApiError::database(&fault)
+        Refusal::Database(fault)
+    }
+}
+
+impl Refusal {
+    /// The contract's error response. The database fault's detail goes to
+    /// the log only (it may name hosts), never to the caller.
+    pub fn into_response(self) -> Response {
+        let e = match self {
+            Refusal::Api(e) => e,
+            Refusal::Database(fault) => {
+                log::warn(
+                    "subscriber API: database unavailable",
+                    serde_json::json!({"reason": "database_unavailable", "detail": fault.to_string()}),
+                );
+                ApiError::database_unavailable()
+            }
+        };
+        respond::error(e.status, e.code, e.message)
     }
 }

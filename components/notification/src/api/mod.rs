@@ -1,5 +1,5 @@
-//! The subscriber API (CONTRACT.md, section 3): subscribers, devices and the
-//! delivery log, JSON in and out.
+//! The subscriber API (docs/CONTRACT.md, "Subscriber API"): subscribers,
+//! devices and the delivery log, JSON in and out.
 //!
 //! Conventions of every route here:
 //! - Errors are `{"error": {"code", "message"}}` with a 4xx status and a
@@ -11,34 +11,31 @@
 //! - A wrong method on a known route is 405 with `allow`, checked before
 //!   the path segments are validated.
 //!
-//! Layout: [`path`] and [`input`] (with [`validate`] and [`cursor`]) are
-//! pure and unit-tested natively; [`subscribers`], [`devices`] and
-//! [`deliveries`] are the thin SQL glue, tested end to end in
+//! Layout: the rules (paths, bodies, query strings, cursors) are pure, in
+//! `notification_delivery::api`, and unit-tested there; [`subscribers`],
+//! [`devices`] and [`deliveries`] run the SQL, [`error`] turns a refusal
+//! into a response; they are tested end to end in
 //! `tests/host/tests/notification_api*.rs`.
 
-mod cursor;
 mod deliveries;
 mod devices;
 mod error;
-mod input;
-mod path;
 mod subscribers;
-mod validate;
 
 use component_kit::respond;
+use notification_delivery::api::path::{self, Kind};
 use spin_sdk::http::{Method, Request, Response};
 
-use error::ApiError;
-use path::Kind;
+use error::Refusal;
 
 /// Routes `/notifications/subscribers/...` (already authenticated by the
 /// caller). Synchronous: it only talks to Postgres, which is blocking in
 /// Spin's API.
 pub fn route(req: Request) -> Response {
-    dispatch(&req).unwrap_or_else(ApiError::into_response)
+    dispatch(&req).unwrap_or_else(Refusal::into_response)
 }
 
-fn dispatch(req: &Request) -> Result<Response, ApiError> {
+fn dispatch(req: &Request) -> Result<Response, Refusal> {
     let Some(route) = path::parse(req.path()) else {
         return Ok(respond::not_found());
     };

@@ -5,8 +5,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::Response;
 
-use super::error::ApiError;
-use super::input::SubscriberInput;
+use super::error::Refusal;
+use notification_delivery::api::input::SubscriberInput;
+use notification_delivery::api::ApiError;
 
 /// The subscriber as the API shows it (contract section 3).
 #[derive(Debug, Deserialize, Serialize)]
@@ -42,7 +43,7 @@ fn subscriber_json() -> &'static str {
 }
 
 /// `GET`: the subscriber, or 404.
-pub fn get(user_id: &str) -> Result<Response, ApiError> {
+pub fn get(user_id: &str) -> Result<Response, Refusal> {
     let conn = db::open()?;
     let sql = format!(
         "SELECT {} FROM subscribers s WHERE s.user_id = $1::text",
@@ -51,13 +52,13 @@ pub fn get(user_id: &str) -> Result<Response, ApiError> {
     let found: Option<Subscriber> = db::query_one(&conn, &sql, &[db::text(user_id)])?;
     match found {
         Some(s) => Ok(respond::json(200, &s)),
-        None => Err(ApiError::subscriber_not_found(user_id)),
+        None => Err(ApiError::subscriber_not_found(user_id).into()),
     }
 }
 
 /// `PUT`: creates or fully replaces the subscriber (absent fields take
 /// their defaults), keeps its devices, and answers it in one round trip.
-pub fn put(user_id: &str, body: &[u8]) -> Result<Response, ApiError> {
+pub fn put(user_id: &str, body: &[u8]) -> Result<Response, Refusal> {
     let input = SubscriberInput::from_json(body)?;
     let conn = db::open()?;
     let sql = format!(

@@ -1,26 +1,65 @@
-//! Performs the provider calls described by `notification-delivery`, with a
-//! deadline.
+//! Outbound calls with a deadline: provider requests described by
+//! `notification-delivery`, and outcome publishes to the sidecar.
 //!
 //! Spin's `send` has no timeout of its own, and Dapr gives a delivery 30 s
-//! before it redelivers: a hung relay must become a transient failure
-//! (RETRY) well before that, not a handler still blocked when the
-//! redelivery arrives.
+//! before it redelivers: a hung relay or sidecar must become a transient
+//! failure (RETRY) well before that, not a handler still blocked when the
+//! redelivery arrives. The deadline is a `wasi:clocks` monotonic-clock
+//! pollable registered with Spin's executor, raced against the call;
+//! dropping the losing call cancels it.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use component_kit::dapr::Sidecar;
 use futures::future::{select, Either};
-use notification_delivery::{Method, OutboundRequest, ProviderResponse};
+use notification_delivery::{Method, NotificationOutcome, OutboundRequest, ProviderResponse};
+use spin_executor::CancelOnDropToken;
 use spin_sdk::http::{Request, Response};
-
-use super::deadline::Deadline;
+use wasi::clocks::monotonic_clock;
 
 /// Deadline of one provider call (relay, FCM send, token endpoint).
 pub const PROVIDER_TIMEOUT: Duration = Duration::from_secs(8);
 
-/// Sends `request`; `Err` is a transport failure (refused, denied, timed
-/// out) described without secrets: provider URLs and error codes only.
-pub async fn call(request: OutboundRequest) -> Result<ProviderResponse, String> {
-    let url_host = host_of(&request.url).to_owned();
+/// Deadline of one publish to the sidecar (Dapr's own publish timeout is 5 s).
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// An outbound call that did not produce an answer. Descriptions carry no
+/// secrets: provider URLs (scheme and host) and error codes only.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The host refused or lost the request.
+    #[error("request to {host} failed: {detail}")]
+    Failed {
+        /// `scheme://host[:port]` of the URL.
+        host: String,
+        /// Spin's description of the failure.
+        detail: String,
+    },
+    /// No answer within the deadline.
+    #[error("request to {host} timed out after {}s", PROVIDER_TIMEOUT.as_secs())]
+    TimedOut {
+        /// `scheme://host[:port]` of the URL.
+        host: String,
+    },
+}
+
+/// A publish to the sidecar that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// The sidecar refused the publish or could not be reached.
+    #[error("{0}")]
+    Sidecar(String),
+    /// No answer within the deadline.
+    #[error("publish to the sidecar timed out after {}s", PUBLISH_TIMEOUT.as_secs())]
+    TimedOut,
+}
+
+/// Sends `request` with [`PROVIDER_TIMEOUT`].
+pub async fn call(request: OutboundRequest) -> Result<ProviderResponse, CallError> {
+    let host = host_of(&request.url).to_owned();
     let mut builder = Request::builder();
     builder.method(match request.method {
         Method::Post => spin_sdk::http::Method::Post,
@@ -40,11 +79,35 @@ pub async fn call(request: OutboundRequest) -> Result<ProviderResponse, String> 
                 .collect(),
             body: response.into_body(),
         }),
-        Either::Left((Err(e), _)) => Err(format!("request to {url_host} failed: {e}")),
-        Either::Right(_) => Err(format!(
-            "request to {url_host} timed out after {}s",
-            PROVIDER_TIMEOUT.as_secs()
-        )),
+        Either::Left((Err(e), _)) => Err(CallError::Failed {
+            host,
+            detail: e.to_string(),
+        }),
+        Either::Right(_) => Err(CallError::TimedOut { host }),
+    }
+}
+
+/// Publishes `outcome` to its topic with [`PUBLISH_TIMEOUT`]; the delivery
+/// id is the CloudEvent id, so a re-publish is recognisably the same event.
+pub async fn publish(
+    sidecar: &Sidecar,
+    outcome: &NotificationOutcome,
+    traceparent: Option<&str>,
+) -> Result<(), PublishError> {
+    let payload =
+        serde_json::to_value(outcome).map_err(|e| PublishError::Sidecar(e.to_string()))?;
+    let id = outcome.cloudevent_id();
+    let call = Box::pin(sidecar.publish(
+        NotificationOutcome::TOPIC,
+        &id,
+        outcome.event_type(),
+        &payload,
+        traceparent,
+    ));
+    let raced = select(call, Deadline::after(PUBLISH_TIMEOUT)).await;
+    match raced {
+        Either::Left((result, _)) => result.map_err(PublishError::Sidecar),
+        Either::Right(_) => Err(PublishError::TimedOut),
     }
 }
 
@@ -56,6 +119,41 @@ fn host_of(url: &str) -> &str {
         .and_then(|rest| rest.find('/'))
         .map_or(url.len(), |i| after_scheme + i);
     url.get(..end).unwrap_or(url)
+}
+
+/// A timer future for Spin's executor: ready once a monotonic-clock
+/// instant has passed.
+struct Deadline {
+    at: u64,
+    /// The pollable registered by the last pending poll; dropping it
+    /// unregisters it, so a finished deadline leaves nothing behind.
+    registration: Option<CancelOnDropToken>,
+}
+
+impl Deadline {
+    /// A deadline `after` from now.
+    fn after(after: Duration) -> Self {
+        let nanos = u64::try_from(after.as_nanos()).unwrap_or(u64::MAX);
+        Deadline {
+            at: monotonic_clock::now().saturating_add(nanos),
+            registration: None,
+        }
+    }
+}
+
+impl Future for Deadline {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if monotonic_clock::now() >= self.at {
+            self.registration = None;
+            return Poll::Ready(());
+        }
+        let pollable = monotonic_clock::subscribe_instant(self.at);
+        let token = spin_executor::push_waker_and_get_token(pollable, cx.waker().clone());
+        self.registration = Some(token.into());
+        Poll::Pending
+    }
 }
 
 #[cfg(test)]

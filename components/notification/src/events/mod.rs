@@ -4,17 +4,14 @@
 //!
 //! Each channel of a reminder reaches each recipient exactly once: the
 //! business key `(task_id, remind_at, channel, recipient)` is claimed with
-//! a compare-and-set and a lease before any provider call ([`claim`]), and
-//! the outcome is written with that lease ([`record`]). Files:
+//! a compare-and-set and a lease before any provider call (`store::claim`), and
+//! the outcome is written with that lease. What every result means is
+//! decided in `notification_delivery::delivery`; the files here do the I/O:
 //! - [`settings`]: variables, read once per request;
-//! - [`lookup`], [`claim`], [`record`]: the three SQL round trips;
-//! - [`plan`]: which deliveries a reminder consists of, [`step`]: what
-//!   each one's claim means, [`outcome`]: settlement, outcome events and
-//!   log lines (all pure);
-//! - [`providers`], [`email`], [`push`], [`fcm_token`], [`http`],
-//!   [`deadline`]: the provider calls;
-//! - [`reminder`]: one event end to end, [`report`]: its log lines and
-//!   answer; [`outbox`]: the flush.
+//! - [`store`]: the three SQL round trips (lookup, claim, record);
+//! - [`providers`]: the e-mail and push calls, [`http`]: outbound calls
+//!   and publishes with a deadline;
+//! - [`reminder`]: one event end to end; [`outbox`]: the flush.
 //!
 //! No input may panic: a trap is an HTTP 500, which Dapr retries forever.
 #![cfg_attr(
@@ -27,22 +24,12 @@
     )
 )]
 
-mod claim;
-mod deadline;
-mod email;
-mod fcm_token;
 mod http;
-mod lookup;
 mod outbox;
-mod outcome;
-mod plan;
 mod providers;
-mod push;
-mod record;
 mod reminder;
-mod report;
 mod settings;
-mod step;
+mod store;
 
 use component_kit::{dapr, respond};
 use dapr_pubsub::CloudEvent;

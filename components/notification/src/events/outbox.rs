@@ -5,12 +5,12 @@
 use component_kit::dapr::Sidecar;
 use component_kit::db::{self, DbFault};
 use component_kit::{log, respond};
-use notification_delivery::http::is_traceparent;
+use dapr_pubsub::trace::valid_traceparent;
 use notification_delivery::NotificationOutcome;
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
 
-use super::outcome;
+use super::http;
 
 /// Rows handled per call: the cron fires every 30 s, so a backlog drains
 /// steadily without one call outliving its HTTP timeout.
@@ -62,10 +62,7 @@ async fn run(req: &Request) -> Result<(usize, usize), DbFault> {
     let conn = db::open()?;
     let rows: Vec<serde_json::Value> =
         db::query_json(&conn, UNPUBLISHED, &[db::text(BATCH.to_string())])?;
-    let traceparent = req
-        .header("traceparent")
-        .and_then(|v| v.as_str())
-        .filter(|t| is_traceparent(t));
+    let traceparent = valid_traceparent(req.header("traceparent").and_then(|v| v.as_str()));
     let sidecar = Sidecar::from_vars();
     let mut done: Vec<String> = Vec::new();
     let mut failed = 0;
@@ -80,13 +77,13 @@ async fn run(req: &Request) -> Result<(usize, usize), DbFault> {
                 continue;
             }
         };
-        match outcome::publish(&sidecar, &event, traceparent).await {
+        match http::publish(&sidecar, &event, traceparent).await {
             Ok(()) => done.push(event.cloudevent_id()),
             Err(e) => {
                 failed += 1;
                 log::warn(
                     "outbox publish failed",
-                    json!({"delivery_id": event.cloudevent_id(), "reason": "publish_failed", "detail": e}),
+                    json!({"delivery_id": event.cloudevent_id(), "reason": "publish_failed", "detail": e.to_string()}),
                 );
                 break;
             }

@@ -1,91 +1,211 @@
-//! Calls the providers for every delivery that needs a call: the e-mail
-//! and all pushes of a reminder at the same time.
+//! The provider calls of one reminder: the e-mail and every push at the
+//! same time, each delivery settled in place with its answer.
+//!
+//! Push is one FCM `messages:send` per device token, with one access-token
+//! refresh when FCM refuses the token (401 UNAUTHENTICATED, read as
+//! `provider_auth_failed`); the token comes from the Postgres cache when it
+//! is fresh, else it is minted once per request (RS256 JWT exchanged at
+//! `{oauth}/token`). A minted token is not written here: it is upserted by
+//! the statement that records the outcomes, so minting costs no extra
+//! database round trip.
 
 use futures::future::join_all;
 use jiff::Timestamp;
-use notification_delivery::{render_reminder, AccessToken, Channel, ReasonCode, ReminderDue};
+use notification_delivery::delivery::Lookup;
+use notification_delivery::fcm::{build_send_request, build_token_request, parse_token_response};
+use notification_delivery::{
+    render_reminder, AccessToken, Attempt, BusinessKey, Channel, Delivery, EmailMessage, Failure,
+    FcmConfig, PushMessage, ReasonCode, ReminderContent, ReminderDue, ServiceAccount, Transient,
+};
 
-use super::email;
-use super::fcm_token::TokenSource;
-use super::lookup::Found;
-use super::outcome::Attempt;
-use super::plan::Planned;
-use super::push::{self, PushJob};
+use super::http;
 use super::settings::Settings;
 
-/// Each attempt by index into the planned deliveries, and the access token
-/// minted on the way (to be cached), if any.
-pub struct Calls {
-    /// `(index, attempt)` per call made.
-    pub attempts: Vec<(usize, Attempt)>,
-    /// A newly minted FCM token.
-    pub minted: Option<AccessToken>,
-}
-
-/// Calls the providers for `calls` (index into the plan, delivery).
+/// Calls the providers for every delivery that needs a call and settles
+/// it; answers the access token minted on the way (to be cached), if any.
 pub async fn call(
     settings: &Settings,
     reminder: &ReminderDue,
-    found: &Found,
-    calls: Vec<(usize, &Planned)>,
+    lookup: &Lookup,
+    deliveries: &mut [Delivery],
     traceparent: Option<&str>,
-) -> Calls {
-    if calls.is_empty() {
-        return Calls {
-            attempts: Vec::new(),
-            minted: None,
-        };
+) -> Option<AccessToken> {
+    let (emails, pushes): (Vec<&mut Delivery>, Vec<&mut Delivery>) = deliveries
+        .iter_mut()
+        .filter(|d| d.needs_call())
+        .partition(|d| d.key.channel() == Channel::Email);
+    if emails.is_empty() && pushes.is_empty() {
+        return None;
     }
-    let timezone = found
-        .subscriber
-        .as_ref()
-        .map_or("UTC", |s| s.timezone.as_str());
-    let content = render_reminder(&reminder.title, reminder.due_at, timezone);
-    let (emails, pushes): (Vec<_>, Vec<_>) = calls
-        .into_iter()
-        .partition(|(_, p)| p.key.channel() == Channel::Email);
-
-    let email_calls = join_all(emails.iter().map(|(i, p)| {
-        let content = &content;
-        async move {
-            let attempt = match &settings.relay {
-                Ok(relay) => email::send(relay, &p.key, content, traceparent).await,
-                Err(why) => not_configured(why),
-            };
-            (*i, attempt)
-        }
+    let content = render_reminder(&reminder.title, reminder.due_at, lookup.timezone());
+    let content = &content;
+    let email_calls = join_all(emails.into_iter().map(|d| async move {
+        let attempt = match &settings.relay {
+            Ok(relay) => {
+                let message = EmailMessage::for_reminder(&d.key, content);
+                // The delivery id is the idempotency key (Resend's
+                // `Idempotency-Key`), so even a re-send after a lost
+                // outcome write is collapsed by the provider.
+                let request = relay.build_request(&message).with_traceparent(traceparent);
+                match http::call(request).await {
+                    Ok(response) => relay.classify(&response, Timestamp::now()),
+                    Err(e) => transport(&e),
+                }
+            }
+            Err(why) => not_configured(why),
+        };
+        (d, attempt)
     }));
-    let cached = found
-        .fcm_token
-        .as_ref()
-        .and_then(|t| t.fresh(Timestamp::now()));
     let push_calls = async {
-        let keys: Vec<_> = pushes.iter().map(|(_, p)| &p.key).collect();
-        let (attempts, minted) = match &settings.fcm {
+        if pushes.is_empty() {
+            return (Vec::new(), None);
+        }
+        match &settings.fcm {
             Ok(fcm) => {
-                let mut tokens = TokenSource::new(fcm, &settings.service_account_json, cached);
-                let job = PushJob {
+                let cached = lookup
+                    .fcm_token
+                    .as_ref()
+                    .and_then(|t| t.fresh(Timestamp::now()));
+                let mut tokens = TokenSource {
                     fcm,
-                    content: &content,
+                    service_account_json: &settings.service_account_json,
+                    current: cached,
+                    minted: None,
+                };
+                let push = Push {
+                    fcm,
+                    content,
                     due_at: reminder.due_at,
                     traceparent,
                 };
-                let attempts = push::send_all(&job, &mut tokens, &keys).await;
-                (attempts, tokens.minted().cloned())
+                let attempts = push.send_all(&mut tokens, pushes).await;
+                (attempts, tokens.minted)
             }
-            Err(why) => (vec![not_configured(why); keys.len()], None),
-        };
-        let indexed: Vec<(usize, Attempt)> = pushes.iter().map(|(i, _)| *i).zip(attempts).collect();
-        (indexed, minted)
+            Err(why) => {
+                let failure = not_configured(why);
+                (
+                    pushes.into_iter().map(|d| (d, failure.clone())).collect(),
+                    None,
+                )
+            }
+        }
     };
-    let (mut attempts, (push_attempts, minted)) = futures::join!(email_calls, push_calls);
-    attempts.extend(push_attempts);
-    Calls { attempts, minted }
+    let (email_attempts, (push_attempts, minted)) = futures::join!(email_calls, push_calls);
+    let now = Timestamp::now();
+    for (d, attempt) in email_attempts.into_iter().chain(push_attempts) {
+        d.settle(settings.policy, attempt, now);
+    }
+    minted
 }
 
-fn not_configured(why: &str) -> Attempt {
-    Attempt::Failed {
-        reason: ReasonCode::ChannelNotConfigured,
-        detail: why.to_owned(),
+/// What the reminder's pushes need besides the keys.
+struct Push<'a> {
+    fcm: &'a FcmConfig,
+    content: &'a ReminderContent,
+    due_at: Option<Timestamp>,
+    traceparent: Option<&'a str>,
+}
+
+impl Push<'_> {
+    /// Sends one push per delivery (the recipient is the device token).
+    /// Collapse key, Android tag and `apns-collapse-id` are the reminder
+    /// id, so a duplicate replaces rather than stacks.
+    async fn send_all<'d>(
+        &self,
+        tokens: &mut TokenSource<'_>,
+        pushes: Vec<&'d mut Delivery>,
+    ) -> Vec<(&'d mut Delivery, Attempt)> {
+        let access = match tokens.get().await {
+            Ok(access) => access,
+            Err(failure) => return pushes.into_iter().map(|d| (d, failure.clone())).collect(),
+        };
+        let access = &access;
+        let sent = join_all(pushes.into_iter().map(|d| async move {
+            let attempt = self.send_one(access, &d.key).await;
+            (d, attempt)
+        }))
+        .await;
+        let (refused, mut done): (Vec<_>, Vec<_>) = sent
+            .into_iter()
+            .partition(|(_, a)| a.reason() == Some(ReasonCode::ProviderAuthFailed));
+        if refused.is_empty() {
+            return done;
+        }
+        // FCM refused the access token: mint a new one and send those again.
+        match tokens.refresh().await {
+            Ok(fresh) => {
+                let fresh = &fresh;
+                done.extend(
+                    join_all(refused.into_iter().map(|(d, _)| async move {
+                        let attempt = self.send_one(fresh, &d.key).await;
+                        (d, attempt)
+                    }))
+                    .await,
+                );
+            }
+            Err(failure) => done.extend(refused.into_iter().map(|(d, _)| (d, failure.clone()))),
+        }
+        done
     }
+
+    async fn send_one(&self, access: &AccessToken, key: &BusinessKey) -> Attempt {
+        let message = PushMessage::for_reminder(key, self.content, self.due_at);
+        let request =
+            build_send_request(self.fcm, access, &message).with_traceparent(self.traceparent);
+        match http::call(request).await {
+            Ok(response) => {
+                notification_delivery::fcm::classify_send_response(&response, Timestamp::now())
+            }
+            Err(e) => transport(&e),
+        }
+    }
+}
+
+/// The access token of one request: the cached one, and any minted here.
+struct TokenSource<'a> {
+    fcm: &'a FcmConfig,
+    service_account_json: &'a str,
+    current: Option<AccessToken>,
+    minted: Option<AccessToken>,
+}
+
+impl TokenSource<'_> {
+    /// A usable token: the current one, or a newly minted one.
+    async fn get(&mut self) -> Result<AccessToken, Attempt> {
+        match &self.current {
+            Some(token) => Ok(token.clone()),
+            None => self.mint().await,
+        }
+    }
+
+    /// Mints a new token (after FCM refused the current one).
+    async fn refresh(&mut self) -> Result<AccessToken, Attempt> {
+        self.current = None;
+        self.mint().await
+    }
+
+    async fn mint(&mut self) -> Result<AccessToken, Attempt> {
+        // A service account that cannot sign is a deployment problem, not
+        // the event's, so push deliveries fail as `channel_not_configured`.
+        let account =
+            ServiceAccount::from_json(self.service_account_json).map_err(|e| not_configured(&e))?;
+        let request = build_token_request(self.fcm, &account, Timestamp::now())
+            .map_err(|e| not_configured(&e))?;
+        let response = http::call(request).await.map_err(|e| transport(&e))?;
+        let token = parse_token_response(&response, Timestamp::now())?;
+        self.current = Some(token.clone());
+        self.minted = Some(token.clone());
+        Ok(token)
+    }
+}
+
+fn transport(e: &http::CallError) -> Attempt {
+    Attempt::Transient(Transient::transport(&e.to_string()))
+}
+
+fn not_configured(why: &dyn std::fmt::Display) -> Attempt {
+    Attempt::Failed(Failure::without_response(
+        ReasonCode::ChannelNotConfigured,
+        &why.to_string(),
+    ))
 }

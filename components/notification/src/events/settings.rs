@@ -8,21 +8,23 @@
 
 use component_kit::dapr::Sidecar;
 use component_kit::{log, vars};
-use notification_delivery::{AttemptPolicy, EmailProvider, FcmConfig, RelayConfig};
+use notification_delivery::delivery::Ready;
+use notification_delivery::fcm::client_email;
+use notification_delivery::{
+    AttemptPolicy, Channel, ConfigError, EmailProvider, FcmConfig, RelayConfig,
+};
 use serde_json::json;
 
 /// Everything the event path reads from Spin variables.
 pub struct Settings {
     /// The e-mail relay, or why e-mail is not configured.
-    pub relay: Result<RelayConfig, String>,
+    pub relay: Result<RelayConfig, ConfigError>,
     /// FCM, or why push is not configured (`fcm_project_id` empty included).
-    pub fcm: Result<FcmConfig, String>,
+    pub fcm: Result<FcmConfig, ConfigError>,
     /// `fcm_service_account_json` as given; parsed (RSA key and all) only
     /// when a new access token must be minted.
     pub service_account_json: String,
-    /// The service account's `client_email`: the key of the token cache,
-    /// read cheaply (no key parsing) so the cached token can be fetched in
-    /// the same round trip as the subscriber.
+    /// The service account's `client_email`: the key of the token cache.
     pub client_email: Option<String>,
     /// `max_delivery_attempts`.
     pub policy: AttemptPolicy,
@@ -42,22 +44,18 @@ impl Settings {
                     &vars::get_or("email_relay_api_key", ""),
                     &vars::get_or("email_from", ""),
                 )
-            })
-            .map_err(|e| e.to_string());
-        let fcm = match FcmConfig::from_variables(
+            });
+        let service_account_json = vars::get_or("fcm_service_account_json", "");
+        let client_email = client_email(&service_account_json);
+        let fcm = FcmConfig::from_variables(
             &vars::get_or("fcm_project_id", ""),
             &vars::get_or("fcm_api_base", "https://fcm.googleapis.com"),
             &vars::get_or("fcm_oauth_base", "https://oauth2.googleapis.com"),
-        ) {
-            Ok(Some(config)) => Ok(config),
-            Ok(None) => Err("fcm_project_id is empty: push is disabled".to_owned()),
-            Err(e) => Err(e.to_string()),
-        };
-        let service_account_json = vars::get_or("fcm_service_account_json", "");
-        let client_email = client_email(&service_account_json);
-        let fcm = fcm.and_then(|config| match client_email {
+        )
+        .and_then(|config| config.ok_or(ConfigError::PushDisabled))
+        .and_then(|config| match client_email {
             Some(_) => Ok(config),
-            None => Err("fcm_service_account_json has no usable client_email".to_owned()),
+            None => Err(ConfigError::NoClientEmail),
         });
         let raw_attempts = vars::get_or("max_delivery_attempts", "5");
         let policy = AttemptPolicy::from_variable(&raw_attempts).unwrap_or_else(|e| {
@@ -77,31 +75,25 @@ impl Settings {
             sidecar: Sidecar::from_vars(),
         }
     }
-}
 
-/// `client_email` of a service-account key file, without touching the key.
-fn client_email(json: &str) -> Option<String> {
-    if json.trim().is_empty() {
-        return None;
+    /// Which channels can be served.
+    pub fn ready(&self) -> Ready {
+        Ready {
+            email: self.relay.is_ok(),
+            push: self.fcm.is_ok(),
+        }
     }
-    let value: serde_json::Value = serde_json::from_str(json).ok()?;
-    let email = value.get("client_email")?.as_str()?.trim();
-    (!email.is_empty()).then(|| email.to_owned())
-}
 
-#[cfg(test)]
-mod tests {
-    use super::client_email;
+    /// Why `channel` is not configured, if it is not.
+    pub fn not_configured(&self, channel: Channel) -> Option<String> {
+        match channel {
+            Channel::Email => self.relay.as_ref().err().map(ToString::to_string),
+            Channel::Push => self.fcm.as_ref().err().map(ToString::to_string),
+        }
+    }
 
-    #[test]
-    fn client_email_is_read_without_the_key() {
-        assert_eq!(
-            client_email(r#"{"client_email": " a@p.iam ", "private_key": "garbage"}"#).as_deref(),
-            Some("a@p.iam")
-        );
-        assert_eq!(client_email(""), None);
-        assert_eq!(client_email("not json"), None);
-        assert_eq!(client_email(r#"{"client_email": 7}"#), None);
-        assert_eq!(client_email(r#"{"client_email": ""}"#), None);
+    /// The token-cache key to look up: only when push is configured.
+    pub fn token_cache_key(&self) -> Option<&str> {
+        self.fcm.as_ref().ok().and(self.client_email.as_deref())
     }
 }

@@ -12,9 +12,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::{
-    classify_failure, split_mailbox, EmailAdapter, EmailMessage, EmailOutcome, RelayConfig,
-};
+use super::{classify_failure, split_mailbox, Attempt, EmailAdapter, EmailMessage, RelayConfig};
 use crate::http::{truncate_detail, Method, OutboundRequest, ProviderResponse};
 
 /// The Mailpit adapter (stateless).
@@ -77,13 +75,13 @@ impl EmailAdapter for Mailpit {
         }
     }
 
-    fn classify(&self, response: &ProviderResponse, now: Timestamp) -> EmailOutcome {
+    fn classify(&self, response: &ProviderResponse, now: Timestamp) -> Attempt {
         if response.is_success() {
             let id = serde_json::from_slice::<Accepted>(&response.body)
                 .ok()
                 .and_then(|a| a.id)
                 .filter(|id| !id.is_empty());
-            return EmailOutcome::Sent {
+            return Attempt::Sent {
                 provider_message_id: id,
             };
         }
@@ -141,7 +139,7 @@ mod tests {
         );
         assert_eq!(
             out,
-            EmailOutcome::Sent {
+            Attempt::Sent {
                 provider_message_id: Some("iAfZVVe2UQfNSG5BAjgYwa".into())
             }
         );
@@ -153,7 +151,7 @@ mod tests {
             &response(400, &[], r#"{"Error":"invalid To address: nope"}"#),
             now(),
         );
-        let EmailOutcome::Permanent(p) = out else {
+        let Attempt::Failed(p) = out else {
             panic!("expected permanent, got {out:?}")
         };
         assert_eq!(p.detail, "invalid To address: nope");
@@ -163,7 +161,7 @@ mod tests {
     fn plain_text_error_is_kept() {
         let out = Mailpit.classify(&response(400, &[], "invalid From address\n"), now());
         assert!(
-            matches!(out, EmailOutcome::Permanent(ref p) if p.detail == "invalid From address"),
+            matches!(out, Attempt::Failed(ref p) if p.detail == "invalid From address"),
             "{out:?}"
         );
     }
@@ -173,7 +171,7 @@ mod tests {
         for status in [502, 503, 504] {
             let out = Mailpit.classify(&response(status, &[], "<html>bad gateway</html>"), now());
             assert!(
-                matches!(out, EmailOutcome::Transient(ref t) if t.status == Some(status)),
+                matches!(out, Attempt::Transient(ref t) if t.status == Some(status)),
                 "{out:?}"
             );
         }

@@ -22,8 +22,8 @@ use crate::http::{
     ProviderResponse,
 };
 use crate::keys::BusinessKey;
-use crate::outcome::{Permanent, Transient};
-use crate::policy::{AttemptResult, ReasonCode};
+use crate::outcome::{Attempt, Transient};
+use crate::policy::ReasonCode;
 
 /// The relay selected by the Spin variable `email_provider`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -178,7 +178,7 @@ impl RelayConfig {
     }
 
     /// Classifies the provider's answer to that request.
-    pub fn classify(&self, response: &ProviderResponse, now: Timestamp) -> EmailOutcome {
+    pub fn classify(&self, response: &ProviderResponse, now: Timestamp) -> Attempt {
         self.provider.adapter().classify(response, now)
     }
 }
@@ -213,48 +213,6 @@ impl EmailMessage {
     }
 }
 
-/// What one provider call amounted to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EmailOutcome {
-    /// Accepted; the provider's id when it gave one (stored in the log).
-    Sent {
-        /// Provider message id (`id`, `X-Message-Id`, `ID`).
-        provider_message_id: Option<String>,
-    },
-    /// Try again on the next delivery (Dapr RETRY).
-    Transient(Transient),
-    /// Will never work: mark `failed` / `rejected_by_provider`.
-    Permanent(Permanent),
-}
-
-impl EmailOutcome {
-    /// The failure reason to record if this outcome ends the delivery.
-    pub fn reason(&self) -> Option<ReasonCode> {
-        match self {
-            EmailOutcome::Sent { .. } | EmailOutcome::Transient(_) => None,
-            EmailOutcome::Permanent(_) => Some(ReasonCode::RejectedByProvider),
-        }
-    }
-
-    /// The outcome as input to [`crate::AttemptPolicy::settle`].
-    pub fn result(&self) -> AttemptResult {
-        match self {
-            EmailOutcome::Sent { .. } => AttemptResult::Sent,
-            EmailOutcome::Transient(_) => AttemptResult::Transient,
-            EmailOutcome::Permanent(_) => AttemptResult::Failed(ReasonCode::RejectedByProvider),
-        }
-    }
-
-    /// Text for the delivery log's `last_error` (`None` when sent).
-    pub fn last_error(&self) -> Option<&str> {
-        match self {
-            EmailOutcome::Sent { .. } => None,
-            EmailOutcome::Transient(t) => Some(&t.detail),
-            EmailOutcome::Permanent(p) => Some(&p.detail),
-        }
-    }
-}
-
 /// One e-mail provider: request shape and response reading.
 ///
 /// Implementations are stateless unit structs; configuration comes in through
@@ -264,7 +222,7 @@ pub trait EmailAdapter: Sync {
     fn build_request(&self, relay: &RelayConfig, message: &EmailMessage) -> OutboundRequest;
 
     /// Reads the provider's answer.
-    fn classify(&self, response: &ProviderResponse, now: Timestamp) -> EmailOutcome;
+    fn classify(&self, response: &ProviderResponse, now: Timestamp) -> Attempt;
 }
 
 /// The status rules shared by all relays. `message` extracts the provider's
@@ -275,12 +233,12 @@ pub(crate) fn classify_failure(
     now: Timestamp,
     message: Option<String>,
     is_transient_conflict: bool,
-) -> EmailOutcome {
+) -> Attempt {
     let detail = message.unwrap_or_else(|| describe_unparsed_body(response.status, &response.body));
     if response.is_transient_status() || is_transient_conflict {
-        EmailOutcome::Transient(Transient::from_response(response, now, &detail))
+        Attempt::Transient(Transient::from_response(response, now, &detail))
     } else {
-        EmailOutcome::Permanent(Permanent::new(response.status, &detail))
+        Attempt::failed(ReasonCode::RejectedByProvider, response.status, &detail)
     }
 }
 
@@ -437,22 +395,16 @@ mod tests {
 
     #[test]
     fn outcome_accessors() {
-        let p = EmailOutcome::Permanent(Permanent::new(422, "bad"));
+        let p = Attempt::failed(ReasonCode::RejectedByProvider, 422, "bad");
         assert_eq!(p.reason(), Some(ReasonCode::RejectedByProvider));
-        assert_eq!(
-            p.result(),
-            AttemptResult::Failed(ReasonCode::RejectedByProvider)
-        );
         assert_eq!(p.last_error(), Some("bad"));
-        let t = EmailOutcome::Transient(Transient::transport("timeout"));
+        let t = Attempt::Transient(Transient::transport("timeout"));
         assert_eq!(t.reason(), None);
-        assert_eq!(t.result(), AttemptResult::Transient);
         assert_eq!(t.last_error(), Some("timeout"));
-        let s = EmailOutcome::Sent {
+        let s = Attempt::Sent {
             provider_message_id: None,
         };
         assert_eq!(s.reason(), None);
-        assert_eq!(s.result(), AttemptResult::Sent);
         assert_eq!(s.last_error(), None);
     }
 }

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{classify_failure, EmailAdapter, EmailMessage, EmailOutcome, RelayConfig};
+use super::{classify_failure, Attempt, EmailAdapter, EmailMessage, RelayConfig};
 use crate::http::{Method, OutboundRequest, ProviderResponse};
 
 /// The Resend adapter (stateless).
@@ -54,13 +54,13 @@ impl EmailAdapter for Resend {
         }
     }
 
-    fn classify(&self, response: &ProviderResponse, now: Timestamp) -> EmailOutcome {
+    fn classify(&self, response: &ProviderResponse, now: Timestamp) -> Attempt {
         if response.is_success() {
             let id = serde_json::from_slice::<Accepted>(&response.body)
                 .ok()
                 .and_then(|a| a.id)
                 .filter(|id| !id.is_empty());
-            return EmailOutcome::Sent {
+            return Attempt::Sent {
                 provider_message_id: id,
             };
         }
@@ -127,7 +127,7 @@ mod tests {
         );
         assert_eq!(
             out,
-            EmailOutcome::Sent {
+            Attempt::Sent {
                 provider_message_id: Some("49a3999c-0ce1-4ea6-ab68-afcd6dc2e794".into())
             }
         );
@@ -138,7 +138,7 @@ mod tests {
         let out = Resend.classify(&response(200, &[], "not json"), now());
         assert_eq!(
             out,
-            EmailOutcome::Sent {
+            Attempt::Sent {
                 provider_message_id: None
             }
         );
@@ -154,7 +154,7 @@ mod tests {
             ),
             now(),
         );
-        let EmailOutcome::Transient(t) = out else {
+        let Attempt::Transient(t) = out else {
             panic!("expected transient, got {out:?}")
         };
         assert_eq!(t.status, Some(429));
@@ -165,7 +165,7 @@ mod tests {
     #[test]
     fn server_error_with_html_is_transient() {
         let out = Resend.classify(&response(503, &[], "<html>down</html>"), now());
-        let EmailOutcome::Transient(t) = out else {
+        let Attempt::Transient(t) = out else {
             panic!("expected transient, got {out:?}")
         };
         assert_eq!(t.retry_after, None);
@@ -182,10 +182,10 @@ mod tests {
             ),
             now(),
         );
-        let EmailOutcome::Permanent(p) = out else {
+        let Attempt::Failed(p) = out else {
             panic!("expected permanent, got {out:?}")
         };
-        assert_eq!(p.status, 422);
+        assert_eq!(p.status, Some(422));
         assert_eq!(p.detail, "invalid_from_address: Invalid `from` field.");
     }
 
@@ -195,15 +195,12 @@ mod tests {
             &response(409, &[], r#"{"statusCode":409,"name":"concurrent_idempotent_requests","message":"in progress"}"#),
             now(),
         );
-        assert!(matches!(busy, EmailOutcome::Transient(_)), "{busy:?}");
+        assert!(matches!(busy, Attempt::Transient(_)), "{busy:?}");
         let mismatch = Resend.classify(
             &response(409, &[], r#"{"statusCode":409,"name":"invalid_idempotent_request","message":"different payload"}"#),
             now(),
         );
-        assert!(
-            matches!(mismatch, EmailOutcome::Permanent(_)),
-            "{mismatch:?}"
-        );
+        assert!(matches!(mismatch, Attempt::Failed(_)), "{mismatch:?}");
     }
 
     #[test]
@@ -217,7 +214,7 @@ mod tests {
             now(),
         );
         assert!(
-            matches!(out, EmailOutcome::Permanent(ref p) if p.status == 401),
+            matches!(out, Attempt::Failed(ref p) if p.status == Some(401)),
             "{out:?}"
         );
     }

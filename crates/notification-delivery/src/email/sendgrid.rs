@@ -12,9 +12,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::{
-    classify_failure, split_mailbox, EmailAdapter, EmailMessage, EmailOutcome, RelayConfig,
-};
+use super::{classify_failure, split_mailbox, Attempt, EmailAdapter, EmailMessage, RelayConfig};
 use crate::http::{Method, OutboundRequest, ProviderResponse};
 
 /// The SendGrid adapter (stateless).
@@ -83,14 +81,14 @@ impl EmailAdapter for SendGrid {
         }
     }
 
-    fn classify(&self, response: &ProviderResponse, now: Timestamp) -> EmailOutcome {
+    fn classify(&self, response: &ProviderResponse, now: Timestamp) -> Attempt {
         if response.is_success() {
             let id = response
                 .header("x-message-id")
                 .map(str::trim)
                 .filter(|id| !id.is_empty())
                 .map(str::to_owned);
-            return EmailOutcome::Sent {
+            return Attempt::Sent {
                 provider_message_id: id,
             };
         }
@@ -157,14 +155,14 @@ mod tests {
         let out = SendGrid.classify(&response(202, &[("X-Message-Id", "sg-abc123")], ""), now());
         assert_eq!(
             out,
-            EmailOutcome::Sent {
+            Attempt::Sent {
                 provider_message_id: Some("sg-abc123".into())
             }
         );
         let out = SendGrid.classify(&response(202, &[], ""), now());
         assert_eq!(
             out,
-            EmailOutcome::Sent {
+            Attempt::Sent {
                 provider_message_id: None
             }
         );
@@ -180,10 +178,10 @@ mod tests {
             ),
             now(),
         );
-        let EmailOutcome::Permanent(p) = out else {
+        let Attempt::Failed(p) = out else {
             panic!("expected permanent, got {out:?}")
         };
-        assert_eq!(p.status, 400);
+        assert_eq!(p.status, Some(400));
         assert_eq!(
             p.detail,
             "from: The from address does not match a verified Sender Identity.; second"
@@ -200,7 +198,7 @@ mod tests {
             ),
             now(),
         );
-        let EmailOutcome::Transient(t) = out else {
+        let Attempt::Transient(t) = out else {
             panic!("expected transient, got {out:?}")
         };
         assert_eq!(t.retry_after, Some(Duration::from_secs(60)));
@@ -211,7 +209,7 @@ mod tests {
     fn server_error_is_transient() {
         let out = SendGrid.classify(&response(500, &[], ""), now());
         assert!(
-            matches!(out, EmailOutcome::Transient(ref t) if t.detail == "HTTP 500 with an empty body"),
+            matches!(out, Attempt::Transient(ref t) if t.detail == "HTTP 500 with an empty body"),
             "{out:?}"
         );
     }
@@ -223,7 +221,7 @@ mod tests {
             now(),
         );
         assert!(
-            matches!(out, EmailOutcome::Permanent(ref p) if p.detail == "access forbidden"),
+            matches!(out, Attempt::Failed(ref p) if p.detail == "access forbidden"),
             "{out:?}"
         );
     }

@@ -1,23 +1,26 @@
-//! Event payloads of contract section 4: `reminder.due` in, `notification.*` out.
+//! Event payloads: `reminder.due` in, `notification.sent` /
+//! `notification.failed` out (docs/CONTRACT.md, "Events").
 //!
-//! Validation errors carry a stable [`RejectReason`] so the component can
-//! answer Dapr DROP and store the reason code in `rejected_events` without
-//! inventing its own strings.
+//! Validation errors carry a precise [`PayloadFault`] (which rule of the
+//! payload was broken); [`EventError::drop_reason`] says which of the
+//! coarser `rejected_events.reason` codes the DROP is stored under, and the
+//! precise code leads the stored detail.
 
 mod notification_outcome;
 mod reminder_due;
 
 pub use notification_outcome::NotificationOutcome;
-pub use reminder_due::ReminderDue;
+pub use reminder_due::{ReminderDue, MAX_USER_ID_CHARS};
 
 use std::fmt;
 
+use dapr_pubsub::RejectReason;
 use jiff::Timestamp;
 
-/// Why an incoming event can never be handled (Dapr DROP): the `reason`
-/// column of `rejected_events`.
+/// Which rule of a `reminder.due` payload was broken (the event is dropped;
+/// the code leads the `detail` of its `rejected_events` row).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RejectReason {
+pub enum PayloadFault {
     /// The payload is not JSON.
     MalformedJson,
     /// Wrong shape: not an object, a required field missing or of the wrong type.
@@ -32,21 +35,21 @@ pub enum RejectReason {
     UnknownChannel,
 }
 
-impl RejectReason {
+impl PayloadFault {
     /// The stable snake_case code.
     pub fn as_str(self) -> &'static str {
         match self {
-            RejectReason::MalformedJson => "malformed_json",
-            RejectReason::SchemaViolation => "schema_violation",
-            RejectReason::InvalidTaskId => "invalid_task_id",
-            RejectReason::InvalidUserId => "invalid_user_id",
-            RejectReason::InvalidTimestamp => "invalid_timestamp",
-            RejectReason::UnknownChannel => "unknown_channel",
+            PayloadFault::MalformedJson => "malformed_json",
+            PayloadFault::SchemaViolation => "schema_violation",
+            PayloadFault::InvalidTaskId => "invalid_task_id",
+            PayloadFault::InvalidUserId => "invalid_user_id",
+            PayloadFault::InvalidTimestamp => "invalid_timestamp",
+            PayloadFault::UnknownChannel => "unknown_channel",
         }
     }
 }
 
-impl fmt::Display for RejectReason {
+impl fmt::Display for PayloadFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -55,18 +58,32 @@ impl fmt::Display for RejectReason {
 /// A rejected event: the code for `rejected_events` and a human sentence
 /// for the structured log line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{reason}: {message}")]
+#[error("{fault}: {message}")]
 pub struct EventError {
-    /// Stable reason code.
-    pub reason: RejectReason,
+    /// Which rule was broken.
+    pub fault: PayloadFault,
     /// What exactly was wrong (field name, offending value truncated).
     pub message: String,
 }
 
 impl EventError {
-    pub(crate) fn new(reason: RejectReason, message: impl Into<String>) -> Self {
+    /// The `rejected_events.reason` of the DROP: `malformed_json` when the
+    /// payload is not JSON at all, else `schema_violation`.
+    pub fn drop_reason(&self) -> RejectReason {
+        match self.fault {
+            PayloadFault::MalformedJson => RejectReason::MalformedJson,
+            _ => RejectReason::SchemaViolation,
+        }
+    }
+
+    /// The detail kept with the DROP: the precise code, then the message.
+    pub fn drop_detail(&self) -> String {
+        format!("{}: {}", self.fault.as_str(), self.message)
+    }
+
+    pub(crate) fn new(fault: PayloadFault, message: impl Into<String>) -> Self {
         EventError {
-            reason,
+            fault,
             message: message.into(),
         }
     }

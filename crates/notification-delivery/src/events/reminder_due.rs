@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{parse_rfc3339, quote, EventError, RejectReason};
+use super::{parse_rfc3339, quote, EventError, PayloadFault};
 use crate::channel::Channel;
 
 /// Longest `user_id` the contract allows, in characters.
@@ -26,7 +26,8 @@ pub struct ReminderDue {
     /// When the task is due, if known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_at: Option<Timestamp>,
-    /// When the reminder fires; with `task_id` it identifies the reminder.
+    /// When the reminder fires, cut to microseconds; with `task_id` it
+    /// identifies the reminder.
     pub remind_at: Timestamp,
     /// Requested channels, de-duplicated in order; `None` = the subscriber's.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -41,7 +42,7 @@ impl ReminderDue {
     pub fn from_json(bytes: &[u8]) -> Result<Self, EventError> {
         let value: Value = serde_json::from_slice(bytes).map_err(|e| {
             EventError::new(
-                RejectReason::MalformedJson,
+                PayloadFault::MalformedJson,
                 format!("payload is not JSON: {e}"),
             )
         })?;
@@ -55,7 +56,7 @@ impl ReminderDue {
         if let Value::String(inner) = value {
             let inner: Value = serde_json::from_str(inner).map_err(|e| {
                 EventError::new(
-                    RejectReason::MalformedJson,
+                    PayloadFault::MalformedJson,
                     format!("data string is not JSON: {e}"),
                 )
             })?;
@@ -74,7 +75,7 @@ impl ReminderDue {
         let task_id = required_str(map, "task_id")?;
         let task_id = Uuid::try_parse(task_id).map_err(|_| {
             EventError::new(
-                RejectReason::InvalidTaskId,
+                PayloadFault::InvalidTaskId,
                 format!("task_id {} is not a UUID", quote(task_id)),
             )
         })?;
@@ -83,13 +84,18 @@ impl ReminderDue {
         let len = user_id.chars().count();
         if len == 0 || len > MAX_USER_ID_CHARS {
             return Err(EventError::new(
-                RejectReason::InvalidUserId,
+                PayloadFault::InvalidUserId,
                 format!("user_id must have 1..={MAX_USER_ID_CHARS} characters, has {len}"),
             ));
         }
 
         let title = optional_str(map, "title")?.unwrap_or_default().to_owned();
         let remind_at = timestamp(required_str(map, "remind_at")?, "remind_at")?;
+        // Postgres keeps microseconds: the business key must use the instant
+        // the row stores, or two spellings of one reminder less than a
+        // microsecond apart would get two ids for one unique row.
+        let remind_at =
+            Timestamp::from_microsecond(remind_at.as_microsecond()).unwrap_or(remind_at);
         let due_at = optional_str(map, "due_at")?
             .map(|s| timestamp(s, "due_at"))
             .transpose()?;
@@ -98,7 +104,7 @@ impl ReminderDue {
             Some(Value::Array(items)) => Some(channels(items)?),
             Some(_) => {
                 return Err(EventError::new(
-                    RejectReason::SchemaViolation,
+                    PayloadFault::SchemaViolation,
                     "channels must be an array of strings",
                 ));
             }
@@ -125,7 +131,7 @@ impl ReminderDue {
 
 fn not_an_object() -> EventError {
     EventError::new(
-        RejectReason::SchemaViolation,
+        PayloadFault::SchemaViolation,
         "payload must be a JSON object",
     )
 }
@@ -133,7 +139,7 @@ fn not_an_object() -> EventError {
 fn required_str<'a>(map: &'a Map<String, Value>, field: &str) -> Result<&'a str, EventError> {
     optional_str(map, field)?.ok_or_else(|| {
         EventError::new(
-            RejectReason::SchemaViolation,
+            PayloadFault::SchemaViolation,
             format!("{field} is required"),
         )
     })
@@ -148,7 +154,7 @@ fn optional_str<'a>(
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),
         Some(_) => Err(EventError::new(
-            RejectReason::SchemaViolation,
+            PayloadFault::SchemaViolation,
             format!("{field} must be a string"),
         )),
     }
@@ -157,7 +163,7 @@ fn optional_str<'a>(
 fn timestamp(text: &str, field: &str) -> Result<Timestamp, EventError> {
     parse_rfc3339(text).ok_or_else(|| {
         EventError::new(
-            RejectReason::InvalidTimestamp,
+            PayloadFault::InvalidTimestamp,
             format!(
                 "{field} {} is not an RFC 3339 time with offset",
                 quote(text)
@@ -171,13 +177,13 @@ fn channels(items: &[Value]) -> Result<Vec<Channel>, EventError> {
     for item in items {
         let Value::String(name) = item else {
             return Err(EventError::new(
-                RejectReason::SchemaViolation,
+                PayloadFault::SchemaViolation,
                 "channels must be an array of strings",
             ));
         };
         let channel: Channel = name.parse().map_err(|_| {
             EventError::new(
-                RejectReason::UnknownChannel,
+                PayloadFault::UnknownChannel,
                 format!("channel {} is not \"email\" or \"push\"", quote(name)),
             )
         })?;
@@ -205,8 +211,8 @@ mod tests {
         })
     }
 
-    fn reason(v: &Value) -> RejectReason {
-        ReminderDue::from_value(v).unwrap_err().reason
+    fn reason(v: &Value) -> PayloadFault {
+        ReminderDue::from_value(v).unwrap_err().fault
     }
 
     #[test]
@@ -260,56 +266,56 @@ mod tests {
         assert!(ReminderDue::from_value(&v).is_ok());
         assert_eq!(
             reason(&Value::String("{".into())),
-            RejectReason::MalformedJson
+            PayloadFault::MalformedJson
         );
     }
 
     #[test]
     fn malformed_json() {
         let err = ReminderDue::from_json(b"{\"task_id\":").unwrap_err();
-        assert_eq!(err.reason, RejectReason::MalformedJson);
+        assert_eq!(err.fault, PayloadFault::MalformedJson);
     }
 
     #[test]
     fn schema_violations() {
-        assert_eq!(reason(&json!([1, 2])), RejectReason::SchemaViolation);
+        assert_eq!(reason(&json!([1, 2])), PayloadFault::SchemaViolation);
         let mut v = valid();
         v.as_object_mut().unwrap().remove("remind_at");
-        assert_eq!(reason(&v), RejectReason::SchemaViolation);
+        assert_eq!(reason(&v), PayloadFault::SchemaViolation);
         let mut v = valid();
         v["user_id"] = json!(42);
-        assert_eq!(reason(&v), RejectReason::SchemaViolation);
+        assert_eq!(reason(&v), PayloadFault::SchemaViolation);
         let mut v = valid();
         v["channels"] = json!("email");
-        assert_eq!(reason(&v), RejectReason::SchemaViolation);
+        assert_eq!(reason(&v), PayloadFault::SchemaViolation);
         let mut v = valid();
         v["channels"] = json!(["email", 1]);
-        assert_eq!(reason(&v), RejectReason::SchemaViolation);
+        assert_eq!(reason(&v), PayloadFault::SchemaViolation);
     }
 
     #[test]
     fn invalid_values() {
         let mut v = valid();
         v["task_id"] = json!("not-a-uuid");
-        assert_eq!(reason(&v), RejectReason::InvalidTaskId);
+        assert_eq!(reason(&v), PayloadFault::InvalidTaskId);
 
         let mut v = valid();
         v["user_id"] = json!("");
-        assert_eq!(reason(&v), RejectReason::InvalidUserId);
+        assert_eq!(reason(&v), PayloadFault::InvalidUserId);
         v["user_id"] = json!("ü".repeat(MAX_USER_ID_CHARS));
         assert!(
             ReminderDue::from_value(&v).is_ok(),
             "128 characters are allowed"
         );
         v["user_id"] = json!("u".repeat(MAX_USER_ID_CHARS + 1));
-        assert_eq!(reason(&v), RejectReason::InvalidUserId);
+        assert_eq!(reason(&v), PayloadFault::InvalidUserId);
 
         let mut v = valid();
         v["remind_at"] = json!("2026-12-01 08:30");
-        assert_eq!(reason(&v), RejectReason::InvalidTimestamp);
+        assert_eq!(reason(&v), PayloadFault::InvalidTimestamp);
         let mut v = valid();
         v["due_at"] = json!("tomorrow");
-        assert_eq!(reason(&v), RejectReason::InvalidTimestamp);
+        assert_eq!(reason(&v), PayloadFault::InvalidTimestamp);
     }
 
     #[test]
@@ -317,8 +323,16 @@ mod tests {
         let mut v = valid();
         v["channels"] = json!(["email", "sms"]);
         let err = ReminderDue::from_value(&v).unwrap_err();
-        assert_eq!(err.reason, RejectReason::UnknownChannel);
-        assert_eq!(err.reason.as_str(), "unknown_channel");
+        assert_eq!(err.fault, PayloadFault::UnknownChannel);
+        assert_eq!(err.fault.as_str(), "unknown_channel");
         assert!(err.message.contains("\"sms\""));
+    }
+
+    #[test]
+    fn remind_at_is_keyed_at_microseconds() {
+        let mut v = valid();
+        v["remind_at"] = json!("2026-12-01T08:30:00.123456789Z");
+        let r = ReminderDue::from_value(&v).unwrap();
+        assert_eq!(r.remind_at.to_string(), "2026-12-01T08:30:00.123456Z");
     }
 }

@@ -7,78 +7,20 @@
 //! UNAVAILABLE, INTERNAL, THIRD_PARTY_AUTH_ERROR, UNSPECIFIED_ERROR); when it
 //! is missing we fall back to `error.status`, then to the HTTP status. Gateway
 //! errors may come back as HTML pages: with a 5xx they are transient.
+//!
+//! The answer is an [`Attempt`]: a dead device token (UNREGISTERED, or
+//! INVALID_ARGUMENT about the token) fails with `invalid_token` (the token is
+//! deleted); 401 UNAUTHENTICATED fails with `provider_auth_failed`, which the
+//! caller answers by refreshing the access token once and sending again
+//! (only when it persists is it final). THIRD_PARTY_AUTH_ERROR comes with a
+//! 401 too but is the APNs/Web Push credentials, not ours: `rejected_by_provider`.
 
 use jiff::Timestamp;
 use serde_json::Value;
 
-use crate::http::{describe_unparsed_body, truncate_detail, ProviderResponse};
-use crate::outcome::{Permanent, Transient};
-use crate::policy::{AttemptResult, ReasonCode};
-
-/// What one `messages:send` call amounted to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PushOutcome {
-    /// Accepted; the provider id is the message `name`
-    /// (`projects/{project}/messages/{id}`).
-    Sent {
-        /// The `name` field of the response, when present.
-        provider_message_id: Option<String>,
-    },
-    /// Try again later (QUOTA_EXCEEDED, UNAVAILABLE, INTERNAL, 5xx, HTML pages).
-    Transient(Transient),
-    /// Will never work for this message (SENDER_ID_MISMATCH,
-    /// THIRD_PARTY_AUTH_ERROR, other INVALID_ARGUMENT, other 4xx).
-    Permanent(Permanent),
-    /// The device token is dead (UNREGISTERED, or INVALID_ARGUMENT about the
-    /// token): delete it and mark the delivery failed with `invalid_token`.
-    InvalidToken(Permanent),
-    /// 401 UNAUTHENTICATED: our access token was refused. Refresh it once and
-    /// retry; if it happens again, fail with `provider_auth_failed`.
-    Unauthenticated {
-        /// The provider's message, truncated.
-        detail: String,
-    },
-}
-
-impl PushOutcome {
-    /// The failure reason to record if this outcome ends the delivery.
-    /// `Unauthenticated` maps to `provider_auth_failed`, for the case where it
-    /// persists after a token refresh.
-    pub fn reason(&self) -> Option<ReasonCode> {
-        match self {
-            PushOutcome::Sent { .. } | PushOutcome::Transient(_) => None,
-            PushOutcome::Permanent(_) => Some(ReasonCode::RejectedByProvider),
-            PushOutcome::InvalidToken(_) => Some(ReasonCode::InvalidToken),
-            PushOutcome::Unauthenticated { .. } => Some(ReasonCode::ProviderAuthFailed),
-        }
-    }
-
-    /// The outcome as input to [`crate::AttemptPolicy::settle`].
-    ///
-    /// `Unauthenticated` settles as a `provider_auth_failed` failure: only
-    /// pass it here when it persisted after the one token refresh.
-    pub fn result(&self) -> AttemptResult {
-        match self {
-            PushOutcome::Sent { .. } => AttemptResult::Sent,
-            PushOutcome::Transient(_) => AttemptResult::Transient,
-            PushOutcome::Permanent(_) => AttemptResult::Failed(ReasonCode::RejectedByProvider),
-            PushOutcome::InvalidToken(_) => AttemptResult::Failed(ReasonCode::InvalidToken),
-            PushOutcome::Unauthenticated { .. } => {
-                AttemptResult::Failed(ReasonCode::ProviderAuthFailed)
-            }
-        }
-    }
-
-    /// Text for the delivery log's `last_error` (`None` when sent).
-    pub fn last_error(&self) -> Option<&str> {
-        match self {
-            PushOutcome::Sent { .. } => None,
-            PushOutcome::Transient(t) => Some(&t.detail),
-            PushOutcome::Permanent(p) | PushOutcome::InvalidToken(p) => Some(&p.detail),
-            PushOutcome::Unauthenticated { detail } => Some(detail),
-        }
-    }
-}
+use crate::http::{describe_unparsed_body, ProviderResponse};
+use crate::outcome::{Attempt, Transient};
+use crate::policy::ReasonCode;
 
 /// The parts of a Google RPC error we look at.
 struct RpcError {
@@ -164,13 +106,13 @@ impl RpcError {
 }
 
 /// Classifies FCM's answer. `now` resolves an HTTP-date `Retry-After`.
-pub fn classify_send_response(response: &ProviderResponse, now: Timestamp) -> PushOutcome {
+pub fn classify_send_response(response: &ProviderResponse, now: Timestamp) -> Attempt {
     if response.is_success() {
         let name = serde_json::from_slice::<Value>(&response.body)
             .ok()
             .and_then(|v| v.get("name").and_then(Value::as_str).map(str::to_owned))
             .filter(|n| !n.is_empty());
-        return PushOutcome::Sent {
+        return Attempt::Sent {
             provider_message_id: name,
         };
     }
@@ -180,34 +122,32 @@ pub fn classify_send_response(response: &ProviderResponse, now: Timestamp) -> Pu
     };
     let detail = error.detail();
     match error.code() {
-        Some("UNREGISTERED") => PushOutcome::InvalidToken(Permanent::new(response.status, &detail)),
+        Some("UNREGISTERED") => Attempt::failed(ReasonCode::InvalidToken, response.status, &detail),
         Some("INVALID_ARGUMENT") if error.is_about_token() => {
-            PushOutcome::InvalidToken(Permanent::new(response.status, &detail))
+            Attempt::failed(ReasonCode::InvalidToken, response.status, &detail)
         }
         Some("INVALID_ARGUMENT" | "SENDER_ID_MISMATCH" | "THIRD_PARTY_AUTH_ERROR") => {
-            PushOutcome::Permanent(Permanent::new(response.status, &detail))
+            Attempt::failed(ReasonCode::RejectedByProvider, response.status, &detail)
         }
         Some(
             "QUOTA_EXCEEDED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL"
             | "DEADLINE_EXCEEDED",
-        ) => PushOutcome::Transient(Transient::from_response(response, now, &detail)),
-        Some("UNAUTHENTICATED") => PushOutcome::Unauthenticated {
-            detail: truncate_detail(&detail),
-        },
+        ) => Attempt::Transient(Transient::from_response(response, now, &detail)),
+        Some("UNAUTHENTICATED") => {
+            Attempt::failed(ReasonCode::ProviderAuthFailed, response.status, &detail)
+        }
         _ => by_status(response, now, &detail),
     }
 }
 
 /// Fallback when the body names no code we know: the HTTP status decides.
-fn by_status(response: &ProviderResponse, now: Timestamp, detail: &str) -> PushOutcome {
+fn by_status(response: &ProviderResponse, now: Timestamp, detail: &str) -> Attempt {
     if response.status == 401 {
-        PushOutcome::Unauthenticated {
-            detail: truncate_detail(detail),
-        }
+        Attempt::failed(ReasonCode::ProviderAuthFailed, response.status, detail)
     } else if response.is_transient_status() {
-        PushOutcome::Transient(Transient::from_response(response, now, detail))
+        Attempt::Transient(Transient::from_response(response, now, detail))
     } else {
-        PushOutcome::Permanent(Permanent::new(response.status, detail))
+        Attempt::failed(ReasonCode::RejectedByProvider, response.status, detail)
     }
 }
 
@@ -252,7 +192,7 @@ mod tests {
         );
         assert_eq!(
             out,
-            PushOutcome::Sent {
+            Attempt::Sent {
                 provider_message_id: Some(
                     "projects/todo-app/messages/0:1500415314455276%31bd1c9631bd1c96".into()
                 )
@@ -260,7 +200,7 @@ mod tests {
         );
         assert_eq!(
             classify_send_response(&resp(200, &[], ""), now()),
-            PushOutcome::Sent {
+            Attempt::Sent {
                 provider_message_id: None
             }
         );
@@ -277,16 +217,13 @@ mod tests {
         let out = classify_send_response(&resp(404, &[], &body), now());
         assert_eq!(
             out,
-            PushOutcome::InvalidToken(Permanent::new(
+            Attempt::failed(
+                ReasonCode::InvalidToken,
                 404,
                 "UNREGISTERED: Requested entity was not found."
-            ))
+            )
         );
         assert_eq!(out.reason(), Some(ReasonCode::InvalidToken));
-        assert_eq!(
-            out.result(),
-            AttemptResult::Failed(ReasonCode::InvalidToken)
-        );
         assert_eq!(
             out.last_error(),
             Some("UNREGISTERED: Requested entity was not found.")
@@ -302,7 +239,10 @@ mod tests {
             "The registration token is not a valid FCM registration token",
         );
         let out = classify_send_response(&resp(400, &[], &body), now());
-        assert!(matches!(out, PushOutcome::InvalidToken(_)), "{out:?}");
+        assert!(
+            matches!(out, Attempt::Failed(ref f) if f.reason == ReasonCode::InvalidToken),
+            "{out:?}"
+        );
     }
 
     #[test]
@@ -311,7 +251,10 @@ mod tests {
             "details":[{"@type":"type.googleapis.com/google.rpc.BadRequest",
             "fieldViolations":[{"field":"message.token","description":"Invalid registration token"}]}]}}"#;
         let out = classify_send_response(&resp(400, &[], body), now());
-        assert!(matches!(out, PushOutcome::InvalidToken(_)), "{out:?}");
+        assert!(
+            matches!(out, Attempt::Failed(ref f) if f.reason == ReasonCode::InvalidToken),
+            "{out:?}"
+        );
     }
 
     #[test]
@@ -320,7 +263,7 @@ mod tests {
             "details":[{"@type":"type.googleapis.com/google.rpc.BadRequest",
             "fieldViolations":[{"field":"message.data[0].value","description":"Invalid value"}]}]}}"#;
         let out = classify_send_response(&resp(400, &[], body), now());
-        let PushOutcome::Permanent(p) = &out else {
+        let Attempt::Failed(p) = &out else {
             panic!("expected permanent, got {out:?}")
         };
         assert_eq!(
@@ -340,7 +283,7 @@ mod tests {
         );
         assert!(matches!(
             classify_send_response(&resp(403, &[], &body), now()),
-            PushOutcome::Permanent(_)
+            Attempt::Failed(ref f) if f.reason == ReasonCode::RejectedByProvider
         ));
         // THIRD_PARTY_AUTH_ERROR comes with HTTP 401 but must not trigger a token refresh.
         let body = fcm_error(
@@ -351,7 +294,7 @@ mod tests {
         );
         let out = classify_send_response(&resp(401, &[], &body), now());
         assert!(
-            matches!(out, PushOutcome::Permanent(ref p) if p.status == 401),
+            matches!(out, Attempt::Failed(ref p) if p.status == Some(401) && p.reason == ReasonCode::RejectedByProvider),
             "{out:?}"
         );
     }
@@ -365,18 +308,15 @@ mod tests {
             "Quota exceeded",
         );
         let out = classify_send_response(&resp(429, &[("Retry-After", "60")], &body), now());
-        let PushOutcome::Transient(t) = out else {
+        let Attempt::Transient(t) = out else {
             panic!("expected transient, got {out:?}")
         };
         assert_eq!(t.retry_after, Some(Duration::from_secs(60)));
         assert_eq!(t.detail, "QUOTA_EXCEEDED: Quota exceeded");
-        let sent = PushOutcome::Sent {
+        let sent = Attempt::Sent {
             provider_message_id: None,
         };
-        assert_eq!(
-            (sent.result(), sent.last_error()),
-            (AttemptResult::Sent, None)
-        );
+        assert_eq!((sent.reason(), sent.last_error()), (None, None));
     }
 
     #[test]
@@ -389,12 +329,12 @@ mod tests {
         );
         assert!(matches!(
             classify_send_response(&resp(503, &[], &body), now()),
-            PushOutcome::Transient(_)
+            Attempt::Transient(_)
         ));
         let body = fcm_error(500, "INTERNAL", "INTERNAL", "Internal error");
         assert!(matches!(
             classify_send_response(&resp(500, &[], &body), now()),
-            PushOutcome::Transient(_)
+            Attempt::Transient(_)
         ));
     }
 
@@ -403,12 +343,12 @@ mod tests {
         let body = r#"{"error":{"code":503,"message":"unavailable","status":"UNAVAILABLE"}}"#;
         assert!(matches!(
             classify_send_response(&resp(503, &[], body), now()),
-            PushOutcome::Transient(_)
+            Attempt::Transient(_)
         ));
         let body = r#"{"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"UNSPECIFIED_ERROR"}]}}"#;
         assert!(matches!(
             classify_send_response(&resp(400, &[], body), now()),
-            PushOutcome::Permanent(_)
+            Attempt::Failed(ref f) if f.reason == ReasonCode::RejectedByProvider
         ));
     }
 
@@ -419,7 +359,7 @@ mod tests {
                 &resp(status, &[], "<!DOCTYPE html><html>Bad Gateway</html>"),
                 now(),
             );
-            let PushOutcome::Transient(t) = out else {
+            let Attempt::Transient(t) = out else {
                 panic!("expected transient for {status}, got {out:?}")
             };
             assert_eq!(
@@ -428,7 +368,7 @@ mod tests {
             );
         }
         let out = classify_send_response(&resp(500, &[], "garbage"), now());
-        assert!(matches!(out, PushOutcome::Transient(_)), "{out:?}");
+        assert!(matches!(out, Attempt::Transient(_)), "{out:?}");
     }
 
     #[test]
@@ -437,17 +377,15 @@ mod tests {
         let out = classify_send_response(&resp(401, &[], body), now());
         assert_eq!(
             out,
-            PushOutcome::Unauthenticated {
-                detail: "UNAUTHENTICATED: Request had invalid authentication credentials.".into()
-            }
-        );
-        assert_eq!(
-            out.result(),
-            AttemptResult::Failed(ReasonCode::ProviderAuthFailed)
+            Attempt::failed(
+                ReasonCode::ProviderAuthFailed,
+                401,
+                "UNAUTHENTICATED: Request had invalid authentication credentials."
+            )
         );
         let out = classify_send_response(&resp(401, &[], "<html>401</html>"), now());
         assert!(
-            matches!(out, PushOutcome::Unauthenticated { .. }),
+            matches!(out, Attempt::Failed(ref f) if f.reason == ReasonCode::ProviderAuthFailed),
             "{out:?}"
         );
     }
@@ -456,6 +394,9 @@ mod tests {
     fn not_found_without_fcm_detail_is_permanent_not_a_token_deletion() {
         let body = r#"{"error":{"code":404,"message":"Requested entity was not found.","status":"NOT_FOUND"}}"#;
         let out = classify_send_response(&resp(404, &[], body), now());
-        assert!(matches!(out, PushOutcome::Permanent(_)), "{out:?}");
+        assert!(
+            matches!(out, Attempt::Failed(ref f) if f.reason == ReasonCode::RejectedByProvider),
+            "{out:?}"
+        );
     }
 }

@@ -2,18 +2,17 @@
 //!
 //! - [`message`]: the `messages:send` request, one per device token (FCM's
 //!   batch send is gone).
-//! - [`errors`]: reading FCM's answer into a [`PushOutcome`].
+//! - [`errors`]: reading FCM's answer into an [`crate::Attempt`].
 //! - [`oauth`]: the service-account JWT, the token request and its answer.
 
 pub mod errors;
 pub mod message;
 pub mod oauth;
 
-pub use errors::{classify_send_response, PushOutcome};
+pub use errors::classify_send_response;
 pub use message::{build_send_request, PushMessage};
 pub use oauth::{
     build_jwt, build_token_request, parse_token_response, AccessToken, OAuthError, ServiceAccount,
-    TokenError,
 };
 
 use crate::config::ConfigError;
@@ -85,9 +84,33 @@ impl FcmConfig {
     }
 }
 
+/// `client_email` of a service-account key file, read without touching
+/// the key: the key of the access-token cache, cheap enough to read on
+/// every request so the cached token is fetched with the subscriber.
+pub fn client_email(service_account_json: &str) -> Option<String> {
+    if service_account_json.trim().is_empty() {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_str(service_account_json).ok()?;
+    let email = value.get("client_email")?.as_str()?.trim();
+    (!email.is_empty()).then(|| email.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_email_is_read_without_the_key() {
+        assert_eq!(
+            client_email(r#"{"client_email": " a@p.iam ", "private_key": "garbage"}"#).as_deref(),
+            Some("a@p.iam")
+        );
+        assert_eq!(client_email(""), None);
+        assert_eq!(client_email("not json"), None);
+        assert_eq!(client_email(r#"{"client_email": 7}"#), None);
+        assert_eq!(client_email(r#"{"client_email": ""}"#), None);
+    }
 
     #[test]
     fn empty_project_disables_push() {

@@ -53,7 +53,7 @@ use crate::http::{
     describe_unparsed_body, form_urlencode, is_valid_header_value, truncate_detail, Method,
     OutboundRequest, ProviderResponse,
 };
-use crate::outcome::{Permanent, Transient};
+use crate::outcome::{Attempt, Transient};
 use crate::policy::ReasonCode;
 
 /// OAuth scope that allows sending FCM messages.
@@ -279,12 +279,12 @@ impl fmt::Debug for AccessToken {
 impl AccessToken {
     /// Rebuilds a token, e.g. from the Postgres cache. Refuses values that
     /// cannot go into an `Authorization` header.
-    pub fn new(token: &str, expires_at: Timestamp) -> Result<Self, TokenError> {
+    pub fn new(token: &str, expires_at: Timestamp) -> Result<Self, Transient> {
         let token = token.trim();
         if token.is_empty() || !is_valid_header_value(token) {
-            return Err(TokenError::Transient(Transient::transport(
+            return Err(Transient::transport(
                 "access token is empty or not header-safe",
-            )));
+            ));
         }
         Ok(AccessToken {
             token: token.to_owned(),
@@ -312,32 +312,15 @@ impl AccessToken {
     }
 }
 
-/// Why no token came out of the token endpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TokenError {
-    /// 429/5xx, HTML pages, a 2xx we could not read: retry on the next delivery.
-    Transient(Transient),
-    /// The endpoint refused our assertion (`invalid_grant`, `invalid_client`,
-    /// other 4xx): the service account is wrong, retrying will not help.
-    Rejected(Permanent),
-}
-
-impl TokenError {
-    /// The failure reason for push deliveries that cannot get a token:
-    /// `None` when the failure is transient.
-    pub fn reason(&self) -> Option<ReasonCode> {
-        match self {
-            TokenError::Transient(_) => None,
-            TokenError::Rejected(_) => Some(ReasonCode::ProviderAuthFailed),
-        }
-    }
-}
-
-/// Reads the token endpoint's answer received at `now`.
+/// Reads the token endpoint's answer received at `now`. No token is a
+/// transient attempt (429/5xx, HTML pages, a 2xx we could not read: retry on
+/// the next delivery) or a `provider_auth_failed` failure (the endpoint
+/// refused our assertion: the service account is wrong, retrying will not
+/// help).
 pub fn parse_token_response(
     response: &ProviderResponse,
     now: Timestamp,
-) -> Result<AccessToken, TokenError> {
+) -> Result<AccessToken, Attempt> {
     let parsed: Option<Value> = serde_json::from_slice(&response.body).ok();
     if !response.is_success() {
         // RFC 6749 §5.2: {"error": "invalid_grant", "error_description": "..."}.
@@ -352,13 +335,13 @@ pub fn parse_token_response(
             })
             .unwrap_or_else(|| describe_unparsed_body(response.status, &response.body));
         return Err(if response.is_transient_status() {
-            TokenError::Transient(Transient::from_response(response, now, &detail))
+            Attempt::Transient(Transient::from_response(response, now, &detail))
         } else {
-            TokenError::Rejected(Permanent::new(response.status, &detail))
+            Attempt::failed(ReasonCode::ProviderAuthFailed, response.status, &detail)
         });
     }
     let unreadable = |what: &str| {
-        TokenError::Transient(Transient::from_response(
+        Attempt::Transient(Transient::from_response(
             response,
             now,
             &truncate_detail(&format!("token response {what}")),
@@ -385,7 +368,7 @@ pub fn parse_token_response(
     let expires_at = now
         .checked_add(SignedDuration::from_secs(expires_in))
         .map_err(|_| unreadable("expires out of range"))?;
-    AccessToken::new(token, expires_at)
+    AccessToken::new(token, expires_at).map_err(Attempt::Transient)
 }
 
 #[cfg(test)]

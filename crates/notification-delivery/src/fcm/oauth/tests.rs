@@ -220,7 +220,11 @@ fn token_endpoint_rejection_is_permanent() {
     .unwrap_err();
     assert_eq!(
         err,
-        TokenError::Rejected(Permanent::new(400, "invalid_grant: Invalid JWT Signature."))
+        Attempt::failed(
+            ReasonCode::ProviderAuthFailed,
+            400,
+            "invalid_grant: Invalid JWT Signature."
+        )
     );
     assert_eq!(err.reason(), Some(ReasonCode::ProviderAuthFailed));
 }
@@ -229,7 +233,7 @@ fn token_endpoint_rejection_is_permanent() {
 fn token_endpoint_outage_is_transient() {
     let err = parse_token_response(&resp(503, &[("Retry-After", "7")], "<html>x</html>"), now())
         .unwrap_err();
-    let TokenError::Transient(t) = err else {
+    let Attempt::Transient(t) = err else {
         panic!("expected transient, got {err:?}")
     };
     assert_eq!(t.retry_after, Some(Duration::from_secs(7)));
@@ -245,7 +249,7 @@ fn unreadable_success_is_transient() {
         r#"{"access_token":"a","expires_in":"soon"}"#,
     ] {
         let err = parse_token_response(&resp(200, &[], body), now()).unwrap_err();
-        assert!(matches!(err, TokenError::Transient(_)), "{body}: {err:?}");
+        assert!(matches!(err, Attempt::Transient(_)), "{body}: {err:?}");
     }
 }
 

@@ -11,7 +11,7 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use jiff::Timestamp;
 use uuid::Uuid;
 
-use super::error::ApiError;
+use super::ApiError;
 
 /// Longest cursor accepted; a real one is about 90 characters.
 const MAX_CURSOR_CHARS: usize = 256;

@@ -5,13 +5,14 @@
 //! tell which input to fix without parsing prose.
 
 use jiff::tz::TimeZone;
-use notification_delivery::Channel;
 
-use super::error::ApiError;
+use crate::channel::Channel;
 
-/// Longest `user_id` (contract section 4: an opaque string of 1..128
-/// characters; the `subscribers` check constraint says the same).
-pub const MAX_USER_ID_CHARS: usize = 128;
+use super::ApiError;
+
+/// Longest `user_id`: the same rule as in `reminder.due` (the
+/// `subscribers` check constraint says the same).
+pub use crate::events::MAX_USER_ID_CHARS;
 
 /// Longest e-mail address (RFC 5321 path limit minus the angle brackets).
 pub const MAX_EMAIL_CHARS: usize = 254;
@@ -192,7 +193,7 @@ pub fn limit(value: &str) -> Result<u32, ApiError> {
 pub fn truncate(value: &str) -> String {
     const MAX: usize = 64;
     match value.char_indices().nth(MAX) {
-        Some((i, _)) => format!("{}...", &value[..i]),
+        Some((i, _)) => format!("{}...", value.get(..i).unwrap_or(value)),
         None => value.to_owned(),
     }
 }

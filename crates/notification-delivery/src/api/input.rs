@@ -7,12 +7,12 @@
 //! "absent" for the optional fields, so `PUT` is a full replacement in which
 //! absent fields take their documented defaults.
 
-use notification_delivery::Channel;
 use serde_json::{Map, Value};
 
 use super::cursor::Cursor;
-use super::error::ApiError;
 use super::validate;
+use super::ApiError;
+use crate::channel::Channel;
 
 /// Largest request body read: a subscriber or device body is well under
 /// 1 KiB, and the biggest legal one (a 4096-character token) under 5 KiB.

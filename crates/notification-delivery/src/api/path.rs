@@ -8,8 +8,8 @@
 
 use percent_encoding::percent_decode_str;
 
-use super::error::ApiError;
 use super::validate;
+use super::ApiError;
 
 const PREFIX: &str = "/notifications/subscribers/";
 
