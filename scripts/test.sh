@@ -1,10 +1,30 @@
 #!/usr/bin/env bash
-# The whole test suite: builds the release components, runs every Rust test
-# (unit, property, and end-to-end through the component test host against a
-# throwaway PostgreSQL it starts itself unless DATABASE_URL is set), lints,
-# and validates the Kubernetes manifests offline.
+# The whole test suite: builds the release components, lints, validates the
+# Kubernetes manifests offline, runs every Rust test (unit, property, and
+# end-to-end: the built .wasm files under the real `spin up` against a
+# throwaway PostgreSQL the tests start themselves, unless DATABASE_URL is
+# set), then smoke-tests scripts/dev-up.sh.
+#
+# Needs the Spin CLI 3.6.x: `spin` on PATH, or SPIN_BIN. Nothing is skipped
+# without it; the script stops and says how to install it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ -z "${SPIN_BIN:-}" ]; then
+  SPIN_BIN=$(command -v spin || true)
+fi
+if [ -z "$SPIN_BIN" ] || [ ! -x "$SPIN_BIN" ]; then
+  cat >&2 <<'MSG'
+scripts/test.sh: the Spin CLI 3.6.x is required (the end-to-end tests run the
+app under `spin up`), and none was found on PATH or in SPIN_BIN.
+Install it from https://spinframework.dev/install (Spin 3.6.x, the version
+SpinKube's containerd-shim-spin v0.24 embeds), or in this workspace:
+    ../shared/tools/spin/install.sh target/tools && export PATH=$PWD/target/tools:$PATH
+MSG
+  exit 1
+fi
+export SPIN_BIN
+echo "== spin: $("$SPIN_BIN" --version)"
 
 echo "== build: release components (wasm32-wasip2)"
 cargo build --target wasm32-wasip2 --release -p subscriptions -p notification -p recurrence -p scheduler
@@ -16,9 +36,10 @@ cargo clippy --target wasm32-wasip2 -p subscriptions -p notification -p recurren
   -p dapr-pubsub -p component-kit -p recurrence-rules -p notification-delivery -p reminder-schedule -- -D warnings
 
 echo "== manifests: render and validate k8s overlays"
-if [ -x tests/manifests/run.sh ]; then
-  tests/manifests/run.sh
-fi
+tests/manifests/run.sh
 
-echo "== tests: cargo test (unit, property, end-to-end)"
+echo "== tests: cargo test (unit, property, end-to-end under spin up)"
 cargo test --workspace
+
+echo "== smoke: scripts/dev-up.sh from a clean checkout"
+tests/dev-up-smoke.sh

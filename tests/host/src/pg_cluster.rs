@@ -16,21 +16,22 @@
 //!   On an external server the watchdog drops this process's databases.
 //! - Each [`TestDatabase`] is `CREATE DATABASE .. TEMPLATE` of a template that
 //!   `migrations/migrate.sh` (the script users run) migrated once per process.
-//! - Each [`TestDatabase`] has its own TCP proxy in front of the server, and
-//!   [`TestDatabase::url`] goes through it. [`TestDatabase::set_down`] cuts
-//!   the proxy: that is how a test makes Postgres unreachable for the
-//!   component without stopping the cluster that concurrent tests share.
+//! - Each [`TestDatabase`] has its own TCP proxy in front of the server
+//!   ([`crate::pg_proxy`]), and [`TestDatabase::url`] goes through it.
+//!   [`TestDatabase::set_down`] cuts the proxy: that is how a test makes
+//!   Postgres unreachable for the app without stopping the cluster that
+//!   concurrent tests share. The proxy also counts the statements the app
+//!   sends ([`TestDatabase::wire_counts`]).
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{ChildStdin, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 use anyhow::{bail, ensure, Context as _};
-use tokio::net::{TcpListener, TcpStream};
+
+use crate::pg_proxy::{Proxy, WireCounts};
 
 /// The server of this test process, started or found once.
 struct Server {
@@ -130,12 +131,17 @@ impl TestDatabase {
     pub fn set_down(&self, down: bool) {
         self.proxy.set_down(down);
     }
+
+    /// What the app sent this database so far, read off the wire: how the
+    /// tests count statements and round trips per event under real Spin.
+    pub fn wire_counts(&self) -> WireCounts {
+        self.proxy.counts()
+    }
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        self.proxy.set_down(true);
-        self.proxy.accept.abort();
+        self.proxy.stop();
         let server = self.server;
         let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
         let url = server.url(&server.host, server.port, &server.maintenance_db);
@@ -488,98 +494,4 @@ fn remove_dead_runs(base: &Path, bindir: &Path, as_postgres: bool) {
         let _ = run_ok(&format!("{stop} >/dev/null 2>&1"));
         let _ = std::fs::remove_dir_all(entry.path());
     }
-}
-
-/// A TCP forwarder on 127.0.0.1 that can cut all its connections at once.
-struct Proxy {
-    addr: SocketAddr,
-    state: Arc<ProxyState>,
-    accept: tokio::task::JoinHandle<()>,
-}
-
-#[derive(Default)]
-struct ProxyState {
-    down: AtomicBool,
-    next_id: AtomicU64,
-    /// Duplicates of both sockets of each live connection, to shut them
-    /// down from `set_down` without going through the forwarding task.
-    live: Mutex<HashMap<u64, [std::net::TcpStream; 2]>>,
-}
-
-impl Proxy {
-    async fn start(target: (&str, u16)) -> anyhow::Result<Self> {
-        let target = tokio::net::lookup_host(target)
-            .await?
-            .next()
-            .context("server address did not resolve")?;
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let state = Arc::new(ProxyState::default());
-        let accept = tokio::spawn(accept_loop(listener, target, state.clone()));
-        Ok(Self {
-            addr,
-            state,
-            accept,
-        })
-    }
-
-    fn set_down(&self, down: bool) {
-        self.state.down.store(down, Ordering::SeqCst);
-        if down {
-            let live = self.state.live.lock().unwrap_or_else(|e| e.into_inner());
-            for sockets in live.values() {
-                for s in sockets {
-                    let _ = s.shutdown(std::net::Shutdown::Both);
-                }
-            }
-        }
-    }
-}
-
-async fn accept_loop(listener: TcpListener, target: SocketAddr, state: Arc<ProxyState>) {
-    while let Ok((client, _)) = listener.accept().await {
-        if state.down.load(Ordering::SeqCst) {
-            drop(client);
-            continue;
-        }
-        tokio::spawn(forward(client, target, state.clone()));
-    }
-}
-
-async fn forward(client: TcpStream, target: SocketAddr, state: Arc<ProxyState>) {
-    let Ok(upstream) = TcpStream::connect(target).await else {
-        return;
-    };
-    let (Ok((mut client, c)), Ok((mut upstream, u))) = (duplicate(client), duplicate(upstream))
-    else {
-        return;
-    };
-    let id = state.next_id.fetch_add(1, Ordering::Relaxed);
-    state
-        .live
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(id, [c, u]);
-    // Registered before this check, so a concurrent `set_down(true)` either
-    // shut these sockets down already or is seen here.
-    if !state.down.load(Ordering::SeqCst) {
-        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
-    }
-    if let Some(sockets) = state
-        .live
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&id)
-    {
-        for s in sockets {
-            let _ = s.shutdown(std::net::Shutdown::Both);
-        }
-    }
-}
-
-/// The stream back, plus a std handle to the same socket.
-fn duplicate(stream: TcpStream) -> std::io::Result<(TcpStream, std::net::TcpStream)> {
-    let std_stream = stream.into_std()?;
-    let dup = std_stream.try_clone()?;
-    Ok((TcpStream::from_std(std_stream)?, dup))
 }

@@ -1,18 +1,11 @@
-//! The host itself behaves like Spin 3.6.3 where the components cannot tell
-//! the difference: routing, variables, well-known routes, and the errors a
-//! broken manifest or configuration produces.
+//! The application as `spin up` serves it: Spin's own routes and answers,
+//! the start-up errors of a bad configuration, and the subscription list.
+//! These run the real Spin CLI, so they also prove the harness does.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
-use component_host::manifest::Manifest;
-use component_host::routes::Router;
-use component_host::variables::{VariableError, Variables};
+use component_host::derived_manifest::spin_toml;
 use component_host::TestApp;
-
-fn manifest_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spin.toml")
-}
 
 fn overrides(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
@@ -21,131 +14,10 @@ fn overrides(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         .collect()
 }
 
-#[test]
-fn routes_of_the_contract_reach_their_components() {
-    let manifest = Manifest::load(&manifest_path()).expect("spin.toml loads");
-    let router = Router::build(&manifest).expect("routes build");
-    let m = router
-        .route("/notifications/subscribers/u-42/devices/tok-1")
-        .expect("device route");
-    assert_eq!(m.component, "notification");
-    assert_eq!(m.params.get("user_id").map(String::as_str), Some("u-42"));
-    assert_eq!(m.params.get("token").map(String::as_str), Some("tok-1"));
-    assert_eq!(
-        router
-            .route("/events/task-events")
-            .expect("route")
-            .component,
-        "recurrence"
-    );
-    assert_eq!(
-        router.route("/dapr/subscribe").expect("route").component,
-        "subscriptions"
-    );
-    assert!(router.route("/events/unknown").is_none());
-    assert!(router.route("/").is_none());
-}
-
-#[test]
-fn wildcards_lose_to_exact_routes_and_capture_path_info() {
-    let text = r#"
-        spin_manifest_version = 2
-        [application]
-        name = "t"
-        [[trigger.http]]
-        route = "/api/..."
-        component = "wild"
-        [[trigger.http]]
-        route = "/api/exact"
-        component = "exact"
-        [component.wild]
-        source = "w.wasm"
-        [component.exact]
-        source = "e.wasm"
-    "#;
-    let manifest = Manifest::parse(text, PathBuf::from(".")).expect("parses");
-    let router = Router::build(&manifest).expect("builds");
-    assert_eq!(
-        router.route("/api/exact").expect("match").component,
-        "exact"
-    );
-    let wild = router.route("/api/a/b").expect("match");
-    assert_eq!(wild.component, "wild");
-    assert_eq!(wild.path_info, "/a/b");
-}
-
-#[test]
-fn a_missing_required_variable_stops_the_app_like_spin() {
-    let manifest = Manifest::load(&manifest_path()).expect("loads");
-    let err = Variables::resolve(&manifest, &HashMap::new()).expect_err("database_url is required");
-    let text = err.to_string();
-    assert!(
-        text.contains("no provider resolved required variable(s)") && text.contains("database_url"),
-        "{text}"
-    );
-    let err = Variables::resolve(
-        &manifest,
-        &overrides(&[("database_url", "x"), ("no_such_var", "1")]),
-    )
-    .expect_err("undeclared variable");
-    assert!(err.to_string().contains("no_such_var"));
-}
-
-#[test]
-fn component_variables_are_templates_over_app_variables() {
-    let manifest = Manifest::load(&manifest_path()).expect("loads");
-    let vars = Variables::resolve(
-        &manifest,
-        &overrides(&[
-            ("database_url", "postgres://db/x"),
-            ("dapr_http_port", "3999"),
-        ]),
-    )
-    .expect("resolves");
-    assert_eq!(
-        vars.get("recurrence", "dapr_http_port").as_deref(),
-        Ok("3999")
-    );
-    assert_eq!(
-        vars.get("recurrence", "pubsub_name").as_deref(),
-        Ok("kafka-pubsub")
-    );
-    assert!(matches!(
-        vars.get("subscriptions", "database_url"),
-        Err(VariableError::Undefined(_))
-    ));
-    assert!(matches!(
-        vars.get("recurrence", "Bad-Name"),
-        Err(VariableError::InvalidName(_))
-    ));
-}
-
-#[test]
-fn malformed_manifests_are_refused() {
-    let bad_route = r#"
-        spin_manifest_version = 2
-        [application]
-        name = "t"
-        [[trigger.http]]
-        route = "/x"
-        component = "missing"
-    "#;
-    let err = Manifest::parse(bad_route, PathBuf::from(".")).expect_err("unknown component");
-    assert!(err.to_string().contains("unknown component"), "{err}");
-    let bad_var = r#"
-        spin_manifest_version = 2
-        [application]
-        name = "t"
-        [variables]
-        Upper = { default = "x" }
-    "#;
-    assert!(Manifest::parse(bad_var, PathBuf::from(".")).is_err());
-}
-
 async fn app(pairs: &[(&str, &str)]) -> TestApp {
     let mut vars = overrides(&[("database_url", "postgres://nobody@127.0.0.1:1/none")]);
     vars.extend(overrides(pairs));
-    TestApp::start(&manifest_path(), &vars)
+    TestApp::start(&spin_toml(), &vars)
         .await
         .expect("app starts")
 }
@@ -158,54 +30,68 @@ async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
 }
 
 #[tokio::test]
-async fn unknown_routes_get_spins_empty_404_and_health_answers() {
+async fn unknown_routes_get_a_404_and_spins_health_answers() {
     let app = app(&[]).await;
-    let (status, body) = get(&format!("{}/nope", app.base_url()), &[]).await;
-    assert_eq!((status, body.as_str()), (404, ""));
+    let (status, _) = get(&format!("{}/nope", app.base_url()), &[]).await;
+    assert_eq!(status, 404);
+    let (status, _) = get(&format!("{}/events/unknown", app.base_url()), &[]).await;
+    assert_eq!(status, 404);
     let (status, body) = get(&format!("{}/.well-known/spin/health", app.base_url()), &[]).await;
     assert_eq!((status, body.as_str()), (200, "OK"));
-    let (status, _) = get(&format!("{}/.well-known/spin/other", app.base_url()), &[]).await;
-    assert_eq!(status, 404);
 }
 
 #[tokio::test]
-async fn an_invalid_allowed_host_template_result_fails_startup() {
-    let vars = overrides(&[
-        ("database_url", "postgres://x@127.0.0.1:1/x"),
-        ("email_relay_base", "not a url"),
-    ]);
-    let err = TestApp::start(&manifest_path(), &vars)
+async fn a_missing_required_variable_stops_spin_at_start() {
+    let err = TestApp::start(&spin_toml(), &HashMap::new())
         .await
         .err()
-        .expect("must fail");
+        .expect("database_url is required");
     let text = format!("{err:#}");
-    assert!(
-        text.contains("allowed_outbound_hosts") || text.contains("scheme"),
-        "{text}"
-    );
+    assert!(text.contains("database_url"), "{text}");
+}
+
+/// Spin 3.6.3 starts with an `allowed_outbound_hosts` entry that does not
+/// parse after templating (the former test host refused to start): it logs
+/// the error and refuses the component's outbound connections, so the
+/// component reports itself not ready instead of serving.
+#[tokio::test]
+async fn an_invalid_allowed_host_is_logged_and_the_component_not_ready() {
+    let app = app(&[
+        ("database_url", "postgres://nobody@localhost:5432/none"),
+        ("email_relay_base", "not a url"),
+    ])
+    .await;
+    let res = component_host::client::send(
+        "GET",
+        &format!("{}/notifications/readyz", app.base_url()),
+        &[],
+        "",
+    )
+    .await
+    .expect("readyz");
+    assert_eq!(res.status, 503, "{}", res.text());
+    let needle = "Error parsing allowed outbound hosts";
+    let logs = app.logs_once_containing(needle).await;
+    assert!(logs.contains(needle), "{logs}");
 }
 
 #[tokio::test]
 async fn dapr_subscribe_lists_the_configured_services() {
-    let app = app(&[]).await;
-    let (status, body) = get(&format!("{}/dapr/subscribe", app.base_url()), &[]).await;
+    let joint = app(&[]).await;
+    let (status, body) = get(&format!("{}/dapr/subscribe", joint.base_url()), &[]).await;
     assert_eq!(status, 200);
     let subs: serde_json::Value = serde_json::from_str(&body).expect("json");
     assert_eq!(subs.as_array().map(Vec::len), Some(2));
     assert_eq!(subs[0]["deadLetterTopic"], "reminders-dlq");
     assert_eq!(subs[1]["route"], "/events/task-events");
 
-    let split = app_with(&[("dapr_services", "recurrence"), ("pubsub_name", "other")]).await;
+    let split = app(&[("dapr_services", "recurrence"), ("pubsub_name", "other")]).await;
     let (_, body) = get(&format!("{}/dapr/subscribe", split.base_url()), &[]).await;
     let subs: serde_json::Value = serde_json::from_str(&body).expect("json");
     assert_eq!(
         subs,
         serde_json::json!([{"pubsubname":"other","topic":"task-events","route":"/events/task-events","deadLetterTopic":"task-events-dlq"}])
     );
-}
-
-async fn app_with(pairs: &[(&str, &str)]) -> TestApp {
-    app(pairs).await
 }
 
 #[tokio::test]

@@ -49,11 +49,18 @@ async fn postgres_outside_the_allow_list_is_refused_and_the_event_kept_for_retry
         d.http_status,
         d.body_text()
     );
-    assert!(
-        app.logs().contains("is not permitted"),
-        "logs: {}",
-        app.logs()
-    );
+    let logs = app.logs_once_containing("is not permitted").await;
+    assert!(logs.contains("is not permitted"), "logs: {logs}");
+    // The component's line is in Spin's log dir and in Spin's own output
+    // (stderr: what `spin up` users and SpinKube pod logs show).
+    let line = app
+        .component_stdout("recurrence")
+        .lines()
+        .find(|l| l.contains("is not permitted"))
+        .map(str::to_owned)
+        .expect("the component logged the refusal to its log file");
+    let shown = app.once_containing(TestApp::spin_stderr, &line).await;
+    assert!(shown.contains(&line), "{shown}");
     let kept = db
         .client()
         .await
@@ -134,5 +141,6 @@ async fn http_to_a_host_outside_the_allow_list_is_denied() {
         "disallowed destination 'http://localhost:{}'",
         sidecar.port()
     );
-    assert!(app.logs().contains(&expected), "logs: {}", app.logs());
+    let logs = app.logs_once_containing(&expected).await;
+    assert!(logs.contains(&expected), "logs: {logs}");
 }

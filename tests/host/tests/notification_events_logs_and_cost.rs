@@ -1,4 +1,5 @@
-//! What a reminder costs (Postgres statements, i.e. round trips) and what
+//! What a reminder costs (Postgres statements, counted on the wire between
+//! Spin and PostgreSQL) and what
 //! it leaves in the logs: one line per delivery, no address, token or
 //! secret in clear.
 
@@ -14,9 +15,9 @@ const OLD_PHONE: &str = "b2xkLXBob25lLTAwMzpBUEE5MWJIdW5kZXJzY29yZV90b2tlbg";
 
 /// Statements the app runs for `data`, and its answer.
 async fn cost(env: &Env, data: Value) -> u64 {
-    let before = env.app.pg_statements();
+    let before = env.db.wire_counts().executes;
     assert_answer(&env.deliver(data).await, AppStatus::Success);
-    env.app.pg_statements() - before
+    env.db.wire_counts().executes - before
 }
 
 #[tokio::test]
@@ -53,14 +54,14 @@ async fn a_one_channel_reminder_costs_three_statements() {
                 .expect("entry")
         })
         .collect();
-    let before = env.app.pg_statements();
+    let before = env.db.wire_counts().executes;
     let bulk = env
         .driver
         .deliver_bulk("reminders", entries)
         .await
         .expect("bulk");
     assert!(bulk.explicit.values().all(|s| s == "SUCCESS"));
-    assert_eq!(env.app.pg_statements() - before, 6);
+    assert_eq!(env.db.wire_counts().executes - before, 6);
 }
 
 #[tokio::test]

@@ -5,8 +5,6 @@
 mod recurrence_support;
 
 use component_host::fakes::dapr::{AppStatus, DeliverOptions};
-use component_host::pg_cluster::fresh_database;
-use recurrence_support::pg_counter::PgCounter;
 use recurrence_support::{answered, Env, Task};
 use serde_json::json;
 
@@ -180,10 +178,7 @@ async fn readiness_follows_postgres() {
 /// publish; a redelivery costs the same.
 #[tokio::test]
 async fn an_event_costs_two_statements_and_one_publish() {
-    let db = fresh_database().await.expect("database");
-    let counter = PgCounter::start(&db.host_port()).await;
-    let url = counter.url_through(&db.url());
-    let env = Env::start_on(db, &url, &counter.host_port(), &[]).await;
+    let env = Env::start().await;
     let id = env
         .insert(&Task::recurring(
             "weekly",
@@ -200,11 +195,11 @@ async fn an_event_costs_two_statements_and_one_publish() {
         )
         .expect("envelope");
     for (attempt, inserted) in [(1, true), (2, false)] {
-        let before = counter.counts();
+        let before = env.db.wire_counts();
         let publishes = env.sidecar.publish_attempts().len();
         let d = env.driver.deliver_envelope(&route, &envelope).await;
         assert!(answered(&d, AppStatus::Success), "{}", d.body_text());
-        let used = counter.counts() - before;
+        let used = env.db.wire_counts() - before;
         println!("delivery {attempt} (inserted: {inserted}): {used:?}");
         assert_eq!(used.executes, 2, "statements, delivery {attempt}: {used:?}");
         assert_eq!(env.sidecar.publish_attempts().len() - publishes, 1);

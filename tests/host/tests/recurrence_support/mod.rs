@@ -10,8 +10,6 @@
 //! components instead of three.
 #![allow(dead_code)] // each test file uses a different part
 
-pub mod pg_counter;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -58,18 +56,11 @@ impl Env {
     /// With extra Spin variables (e.g. `app_api_token`).
     pub async fn start_with(extra: &[(&str, &str)]) -> Env {
         let db = fresh_database().await.expect("test database");
-        let url = db.url();
-        let host = db.host_port();
-        Env::start_on(db, &url, &host, extra).await
-    }
-
-    /// Like [`Env::start_with`] with the component's database URL and
-    /// allowed host given (to put a proxy of the test's own in between).
-    pub async fn start_on(db: TestDatabase, url: &str, host: &str, extra: &[(&str, &str)]) -> Env {
+        let (url, host) = (db.url(), db.host_port());
         let sidecar = FakeSidecar::start().await.expect("fake sidecar");
         let mut vars: HashMap<String, String> = HashMap::from([
-            ("database_url".to_owned(), url.to_owned()),
-            ("database_host".to_owned(), host.to_owned()),
+            ("database_url".to_owned(), url),
+            ("database_host".to_owned(), host),
         ]);
         for (k, v) in sidecar.spin_variables() {
             vars.insert(k.to_owned(), v);
