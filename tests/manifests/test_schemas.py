@@ -1,7 +1,8 @@
 """Both overlays render, and every object validates against its real schema:
 Kubernetes built-ins against the Kubernetes OpenAPI schemas
 (kubernetes-validate), SpinApp/SpinAppExecutor against the spin-operator
-v0.6.1 CRDs, Dapr kinds against the Dapr v1.18.3 CRDs."""
+v0.6.1 CRDs, Dapr kinds against the Dapr v1.18.3 CRDs, KEDA kinds against the
+KEDA v2.20.2 CRDs."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ import pytest
 from conftest import rendered
 from mcheck import render, schemas
 
-OVERLAYS = ["joint", "split"]
+OVERLAYS = ["joint", "split", "split-keda"]
 EXPECTED_KINDS = {
     "joint": {"SpinApp": 1, "SpinAppExecutor": 1, "Component": 3, "Resiliency": 1,
               "Configuration": 1, "Job": 1, "ConfigMap": 2, "Namespace": 1},
     "split": {"SpinApp": 3, "SpinAppExecutor": 1, "Component": 3, "Resiliency": 1,
               "Configuration": 1, "Job": 1, "ConfigMap": 2, "Namespace": 1},
+    "split-keda": {"SpinApp": 3, "SpinAppExecutor": 1, "Component": 3, "Resiliency": 1,
+                   "Configuration": 1, "Job": 1, "ConfigMap": 2, "Namespace": 1,
+                   "ScaledObject": 2, "TriggerAuthentication": 1},
 }
 
 
