@@ -35,6 +35,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --target wasm32-wasip2 -p subscriptions -p notification -p recurrence -p scheduler \
   -p dapr-pubsub -p component-kit -p recurrence-rules -p notification-delivery -p reminder-schedule -- -D warnings
 
+echo "== supply chain: cargo deny (deny.toml)"
+scripts/supply-chain.sh
+
 echo "== manifests: render and validate k8s overlays"
 tests/manifests/run.sh
 
