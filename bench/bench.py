@@ -252,7 +252,7 @@ FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = 
     return json.loads(rows) if rows else []
 
 
-def settle(pid, quiet_ms=20, limit_s=60):
+def settle(pid, quiet_ms=50, limit_s=20):
     """Waits until the process tree is idle (requests wrk gave up on are done)."""
     end, last = time.time() + limit_s, tree_cpu_ms(pid)
     while time.time() < end:
@@ -374,7 +374,7 @@ def main():
                 if kind in ("task", "bulk_task"):
                     # Upper bound of what the point can complete: the floor's
                     # rate (bulk: or 5x the single-event rate) + 50 %.
-                    eps = floor_rps if kind == "task" else max(floor_rps, 5 * (task_eps or 0))
+                    eps = floor_rps if kind == "task" else max(floor_rps, 5 * (task_eps or 0), 1000)
                     seeded = min(int(eps * args.duration * 1.5 / threads) + BATCH, 400_000)
                     seed_tasks(pg, f"{index:08x}", threads, seeded)
                 p = run_point(args, pg, spin, port, kind, conc, index, seeded)

@@ -1,0 +1,25 @@
+"""Split responses and the gap after them, from `strace -f -tt -e trace=writev,recvfrom -p <spin trigger pid>`.
+Usage: python3 bench/experiments/gaps.py trace.out <fd of the client connection> (bench/FINDINGS.md, section 1)."""
+import re,sys,statistics
+# strace -tt lines: pid time call(fd, ...
+ev=[]
+for l in open(sys.argv[1]):
+    m=re.match(r'\d+ (\d+):(\d+):([\d.]+) (writev|recvfrom)\((\d+), (.*)',l)
+    if not m: continue
+    t=int(m[1])*3600+int(m[2])*60+float(m[3]); call,fd,rest=m[4],m[5],m[6]
+    if fd!=sys.argv[2]: continue
+    if call=='recvfrom' and ('GET ' in rest or 'POST ' in rest): ev.append(('req',t))
+    elif call=='writev': ev.append(('w',t,'HTTP/1.1' in rest,'0\\r\\n\\r\\n"' in rest))
+split,whole=[],[]
+i=0
+while i<len(ev):
+    if ev[i][0]=='w' and ev[i][2]:
+        j=i; n=0
+        while j<len(ev) and ev[j][0]=='w' and (j==i or not ev[j][2]): n+=1; j+=1
+        last=ev[j-1][1]
+        if j<len(ev) and ev[j][0]=='req':
+            (split if n>1 else whole).append((ev[j][1]-last)*1000)
+        i=j
+    else: i+=1
+for name,g in (('one writev',whole),('split into 2-3 writevs',split)):
+    if g: print(f"{name}: {len(g)} responses, gap to next request: median {statistics.median(g):.2f} ms, max {max(g):.1f} ms, >=35 ms: {sum(x>=35 for x in g)}")
