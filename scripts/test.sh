@@ -27,13 +27,13 @@ export SPIN_BIN
 echo "== spin: $("$SPIN_BIN" --version)"
 
 echo "== build: release components (wasm32-wasip2)"
-cargo build --target wasm32-wasip2 --release -p subscriptions -p notification -p recurrence -p scheduler
+cargo build --target wasm32-wasip2 --release -p subscriptions -p notification -p recurrence -p scheduler -p metrics
 
 echo "== lint: fmt and clippy (native and wasm32-wasip2)"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
-cargo clippy --target wasm32-wasip2 -p subscriptions -p notification -p recurrence -p scheduler \
-  -p dapr-pubsub -p component-kit -p recurrence-rules -p notification-delivery -p reminder-schedule -- -D warnings
+cargo clippy --target wasm32-wasip2 -p subscriptions -p notification -p recurrence -p scheduler -p metrics \
+  -p dapr-pubsub -p component-kit -p recurrence-rules -p notification-delivery -p reminder-schedule -p metrics-exposition -- -D warnings
 
 echo "== supply chain: cargo deny (deny.toml)"
 scripts/supply-chain.sh

@@ -6,6 +6,18 @@ use spin_sdk::http::Response;
 use crate::db::{self, SCHEMA_VERSION};
 use crate::{respond, vars};
 
+/// The statement readiness reads the schema's version with: the newest
+/// applied migration as `jsonb` text, `null` when none. Shared with
+/// `GET /metrics` so both judge the schema the same way.
+pub const APPLIED_VERSION_SQL: &str = "SELECT to_jsonb(max(version)) FROM schema_migrations";
+
+/// The readiness judgement of a schema: migrated when the newest applied
+/// migration is at least [`SCHEMA_VERSION`] (`NNNN_` prefixes sort by
+/// number). Public so `todo_schema_ready` says exactly what readyz says.
+pub fn schema_is_current(applied: Option<&str>) -> bool {
+    applied.is_some_and(|v| v >= SCHEMA_VERSION)
+}
+
 /// Checks configuration, connectivity and schema version.
 pub fn check() -> Response {
     match probe() {
@@ -32,14 +44,10 @@ fn probe() -> Result<(), (&'static str, String)> {
         }
     }
     let conn = db::open().map_err(|e| ("database_unreachable", e.to_string()))?;
-    let rows: Vec<Option<String>> = db::query_json(
-        &conn,
-        "SELECT to_jsonb(max(version)) FROM schema_migrations",
-        &[],
-    )
-    .map_err(|e| ("schema_not_migrated", e.to_string()))?;
+    let rows: Vec<Option<String>> = db::query_json(&conn, APPLIED_VERSION_SQL, &[])
+        .map_err(|e| ("schema_not_migrated", e.to_string()))?;
     match rows.into_iter().next().flatten() {
-        Some(v) if v.as_str() >= SCHEMA_VERSION => Ok(()),
+        Some(v) if schema_is_current(Some(&v)) => Ok(()),
         Some(v) => Err((
             "schema_outdated",
             format!(
@@ -50,5 +58,18 @@ fn probe() -> Result<(), (&'static str, String)> {
             "schema_not_migrated",
             "no migration applied: run migrations/migrate.sh".into(),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_is_current_at_or_after_the_version_this_build_expects() {
+        assert!(schema_is_current(Some(SCHEMA_VERSION)));
+        assert!(schema_is_current(Some("9999_later")));
+        assert!(!schema_is_current(Some("0001_tasks")));
+        assert!(!schema_is_current(None));
     }
 }

@@ -34,6 +34,7 @@ fn each_component_targets_its_own_world() {
         ("notification", "notification"),
         ("recurrence", "recurrence"),
         ("scheduler", "scheduler"),
+        ("metrics", "metrics"),
     ] {
         if let Err(e) = check(name, world) {
             panic!("{name} does not fit world {world}: {e:#}");
@@ -57,7 +58,13 @@ fn a_component_importing_more_than_its_world_is_refused() {
 fn no_world_of_ours_imports_sockets_or_other_spin_interfaces() {
     let mut resolve = Resolve::default();
     let (pkg, _) = resolve.push_dir(repo().join("wit")).expect("wit/ parses");
-    for world in ["subscriptions", "notification", "recurrence", "scheduler"] {
+    for world in [
+        "subscriptions",
+        "notification",
+        "recurrence",
+        "scheduler",
+        "metrics",
+    ] {
         let id = resolve
             .select_world(&[pkg], Some(world))
             .expect("world exists");
@@ -70,7 +77,8 @@ fn no_world_of_ours_imports_sockets_or_other_spin_interfaces() {
                 || name.starts_with("wasi:filesystem/")
                 // Exporting the HTTP handler needs the types in every world.
                 || name == "wasi:http/types@0.2.6"
-                || (world != "subscriptions" && name == "wasi:http/outgoing-handler@0.2.6")
+                || (!["subscriptions", "metrics"].contains(&world)
+                    && name == "wasi:http/outgoing-handler@0.2.6")
                 || (world != "subscriptions" && name == "spin:postgres/postgres@4.0.0")
                 || name == "fermyon:spin/variables@2.0.0";
             assert!(
@@ -79,4 +87,15 @@ fn no_world_of_ours_imports_sockets_or_other_spin_interfaces() {
             );
         }
     }
+}
+
+#[test]
+fn the_metrics_world_refuses_outbound_http() {
+    // `scheduler` calls the Dapr sidecar; `metrics` may only read Postgres.
+    let err = check("scheduler", "metrics").expect_err("must not fit");
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("wasi:http/outgoing-handler"),
+        "error should name the outbound HTTP import: {text}"
+    );
 }

@@ -1,0 +1,67 @@
+//! `GET /metrics` (CONTRACT.md, section 10): the services' state in
+//! PostgreSQL as Prometheus gauges, computed at scrape time (a component
+//! instance lives for one request and keeps nothing between them).
+//!
+//! A thin adapter: the route here, the one statement in `store.rs`, the
+//! series and the text format in the plain `metrics-exposition` crate.
+//!
+//! # Decisions
+//!
+//! - **No token:** scrapers do not send `dapr-api-token`, and the contract
+//!   exempts `/metrics` like readiness; the answer holds counts only.
+//! - **Down is 503, not zeros:** when PostgreSQL cannot be read the answer
+//!   is 503 with the error shape, so Prometheus marks the target down
+//!   instead of recording false values.
+//! - **Never migrated is 200 with `todo_schema_ready 0`** and no other
+//!   series: the database answers, the tables are not there yet.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod store;
+
+use component_kit::{log, respond};
+use metrics_exposition::{render, CONTENT_TYPE};
+use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http_component;
+
+/// The scrape route.
+const METRICS: &str = "/metrics";
+
+/// Serves `GET /metrics`, open to scrapers without a token.
+#[http_component]
+fn handle(req: Request) -> Response {
+    if req.path() != METRICS {
+        return respond::not_found();
+    }
+    if *req.method() != Method::Get {
+        return respond::method_not_allowed("GET");
+    }
+    let body = match store::scrape() {
+        Ok(store::Scrape::Full(snapshot, ready)) => render(Some(&snapshot), ready),
+        Ok(store::Scrape::Unmigrated) => render(None, false),
+        Err(fault) => {
+            log::warn(
+                "metrics unavailable",
+                serde_json::json!({"component": "metrics", "reason": "database_unavailable", "detail": fault}),
+            );
+            return respond::error(
+                503,
+                "database_unavailable",
+                format!("PostgreSQL cannot be read: {fault}"),
+            );
+        }
+    };
+    Response::builder()
+        .status(200)
+        .header("content-type", CONTENT_TYPE)
+        .body(body)
+        .build()
+}

@@ -1,0 +1,17 @@
+//! `GET /metrics` without Spin (CONTRACT.md, section 10): the numbers one
+//! scrape reads from PostgreSQL ([`Snapshot`]) become the contract's gauges
+//! in the Prometheus text exposition format 0.0.4 ([`render`]).
+//!
+//! Kept apart from the component so the format (escaping, `# HELP` and
+//! `# TYPE` lines, the fixed label sets) is unit-tested without a host.
+
+mod series;
+mod snapshot;
+mod text;
+
+pub use series::render;
+pub use snapshot::{Count, Snapshot};
+pub use text::{escape_help, escape_label_value, format_value, Family};
+
+/// The `content-type` of the answer: Prometheus' text format, version 0.0.4.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";

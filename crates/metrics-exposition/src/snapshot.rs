@@ -1,0 +1,62 @@
+//! What one scrape reads from PostgreSQL: the component's single statement
+//! returns it as one `jsonb` object, decoded here with serde.
+
+use serde::Deserialize;
+
+/// A row count for one combination of label values.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Count {
+    /// The label values, in the order of the family's label names.
+    pub key: Vec<String>,
+    /// How many rows have them.
+    pub n: f64,
+}
+
+/// The database's state at scrape time (CONTRACT.md, section 10).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Snapshot {
+    /// `deliveries` rows per `[channel, status]`.
+    pub deliveries: Vec<Count>,
+    /// Final outcomes (`sent`, `failed`) whose event is not yet published.
+    pub outbox_unpublished: f64,
+    /// `now() - min(updated_at)` of those, in seconds; 0 when none.
+    pub outbox_oldest_unpublished_seconds: f64,
+    /// `rejected_events` rows per `[topic, reason]`.
+    pub rejected_events: Vec<Count>,
+    /// Tasks the recurrence service created (`occurrence > 1`).
+    pub generated_tasks: f64,
+    /// Due reminders not yet published or skipped by the scheduler.
+    pub scheduler_due_backlog: f64,
+    /// Age of the oldest of them, in seconds; 0 when none.
+    pub scheduler_lag_seconds: f64,
+    /// `scheduled_reminders` rows per `[state]`.
+    pub scheduled_reminders: Vec<Count>,
+    /// `max(version)` of `schema_migrations`, for the readiness judgement.
+    pub schema_version: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_the_row_the_scrape_query_returns() {
+        let row = serde_json::json!({
+            "deliveries": [{"key": ["email", "sent"], "n": 3}],
+            "outbox_unpublished": 1,
+            "outbox_oldest_unpublished_seconds": 12.5,
+            "rejected_events": [],
+            "generated_tasks": 0,
+            "scheduler_due_backlog": 2,
+            "scheduler_lag_seconds": 0,
+            "scheduled_reminders": [{"key": ["published"], "n": 7}],
+            "schema_version": null
+        });
+        let s: Snapshot = serde_json::from_value(row).expect("decodes");
+        assert_eq!(s.deliveries[0].key, ["email", "sent"]);
+        assert_eq!(s.deliveries[0].n, 3.0);
+        assert_eq!(s.outbox_oldest_unpublished_seconds, 12.5);
+        assert_eq!(s.scheduled_reminders[0].n, 7.0);
+        assert_eq!(s.schema_version, None);
+    }
+}

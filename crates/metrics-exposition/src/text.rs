@@ -1,0 +1,111 @@
+//! The Prometheus text format 0.0.4: one metric family is a `# HELP` line,
+//! a `# TYPE` line and its samples, `name{label="value",...} number`.
+//! <https://prometheus.io/docs/instrumenting/exposition_formats/>
+
+use std::fmt::Write as _;
+
+/// One metric family being written: samples follow its HELP and TYPE lines,
+/// so a family can never appear without them.
+pub struct Family<'a> {
+    out: &'a mut String,
+    name: &'a str,
+}
+
+impl<'a> Family<'a> {
+    /// Starts a gauge family (every series of section 10 is a gauge).
+    pub fn gauge(out: &'a mut String, name: &'a str, help: &str) -> Self {
+        let _ = writeln!(out, "# HELP {name} {}", escape_help(help));
+        let _ = writeln!(out, "# TYPE {name} gauge");
+        Family { out, name }
+    }
+
+    /// One sample; `labels` are `(name, value)` pairs, values escaped here.
+    pub fn sample(&mut self, labels: &[(&str, &str)], value: f64) -> &mut Self {
+        self.out.push_str(self.name);
+        if !labels.is_empty() {
+            self.out.push('{');
+            for (i, (name, value)) in labels.iter().enumerate() {
+                if i > 0 {
+                    self.out.push(',');
+                }
+                let _ = write!(self.out, "{name}=\"{}\"", escape_label_value(value));
+            }
+            self.out.push('}');
+        }
+        let _ = writeln!(self.out, " {}", format_value(value));
+        self
+    }
+}
+
+/// HELP text: a backslash and a line feed must be escaped (`\\`, `\n`),
+/// or a scraper would read the rest of the line as something else.
+pub fn escape_help(text: &str) -> String {
+    text.replace('\\', r"\\").replace('\n', r"\n")
+}
+
+/// A label value: backslash, double quote and line feed escaped; label
+/// values come from table rows (a rejected event's topic and reason).
+pub fn escape_label_value(value: &str) -> String {
+    value
+        .replace('\\', r"\\")
+        .replace('"', "\\\"")
+        .replace('\n', r"\n")
+}
+
+/// A sample value as Prometheus parses it: integers without a fraction,
+/// `NaN`, `+Inf` and `-Inf` spelled its way.
+pub fn format_value(value: f64) -> String {
+    if value.is_nan() {
+        "NaN".into()
+    } else if value.is_infinite() {
+        if value > 0.0 { "+Inf" } else { "-Inf" }.into()
+    } else if value == value.trunc() && value.abs() < 1e15 {
+        format!("{}", value as i64)
+    } else {
+        format!("{value}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_family_has_help_type_and_its_samples_in_order() {
+        let mut out = String::new();
+        Family::gauge(&mut out, "todo_x", "Things.")
+            .sample(&[], 3.0)
+            .sample(&[("a", "1"), ("b", "2")], 0.5);
+        assert_eq!(
+            out,
+            "# HELP todo_x Things.\n# TYPE todo_x gauge\ntodo_x 3\ntodo_x{a=\"1\",b=\"2\"} 0.5\n"
+        );
+    }
+
+    #[test]
+    fn label_values_escape_backslash_quote_and_newline() {
+        assert_eq!(escape_label_value(r#"a\b"c"#), r#"a\\b\"c"#);
+        assert_eq!(escape_label_value("line\nnext"), r"line\nnext");
+        assert_eq!(escape_label_value("plain_text-1.2"), "plain_text-1.2");
+        // Escaping the backslash first: an existing `\n` text stays two
+        // characters, not a line feed.
+        assert_eq!(escape_label_value(r"\n"), r"\\n");
+    }
+
+    #[test]
+    fn help_escapes_backslash_and_newline_but_not_quotes() {
+        assert_eq!(escape_help("a \"b\" \\ c\nd"), "a \"b\" \\\\ c\\nd");
+    }
+
+    #[test]
+    fn values_are_written_the_way_prometheus_reads_them() {
+        assert_eq!(format_value(0.0), "0");
+        assert_eq!(format_value(1_000_000.0), "1000000");
+        assert_eq!(format_value(12.25), "12.25");
+        assert_eq!(format_value(-3.0), "-3");
+        assert_eq!(format_value(f64::NAN), "NaN");
+        assert_eq!(format_value(f64::INFINITY), "+Inf");
+        assert_eq!(format_value(f64::NEG_INFINITY), "-Inf");
+        assert_eq!(format_value(1e20), "100000000000000000000");
+    }
+}
