@@ -11,7 +11,7 @@ use crate::vars;
 
 /// The newest migration the components were built against; readiness
 /// answers 503 until `schema_migrations` has it.
-pub const SCHEMA_VERSION: &str = "0004_scheduled_reminders";
+pub const SCHEMA_VERSION: &str = "0005_metrics_indexes";
 
 /// A database fault: transient from Dapr's point of view (answer RETRY).
 #[derive(Debug, Clone, PartialEq, Eq)]

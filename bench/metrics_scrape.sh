@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Cost of a GET /metrics scrape over 1 million delivery rows (issue 12). Not
+# part of the test suite: it takes a minute or two and prints numbers rather
+# than asserting them.
+#
+#   bench/metrics_scrape.sh [deliveries]        (default 1000000)
+#
+# Starts a throwaway PostgreSQL (PG_BIN, default /usr/lib/postgresql/15/bin;
+# as the `postgres` user when run as root), migrates it with
+# migrations/migrate.sh, fills `deliveries` (plus 100 000 tasks, 50 000
+# scheduled reminders and 2 000 rejected events), and prints EXPLAIN
+# (ANALYZE, BUFFERS) and timings of the scrape's statement, taken verbatim
+# from components/metrics/src/store.rs (const SCRAPE):
+#   1. as migrated (with migration 0005's indexes);
+#   2. with 0005's indexes dropped, to show what they buy.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+n=${1:-1000000}
+pg_bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
+dir=$(mktemp -d "${TMPDIR:-/tmp}/metrics-bench.XXXXXX")
+port=$((20000 + RANDOM % 20000))
+as_pg=()
+if [ "$(id -u)" = 0 ]; then
+  chown postgres "$dir"
+  as_pg=(runuser -u postgres --)
+fi
+cleanup() {
+  "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+"${as_pg[@]}" "$pg_bin/initdb" -D "$dir/data" -U postgres -A trust >/dev/null
+"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+  -o "-p $port -k $dir -c listen_addresses='' -c shared_buffers=256MB -c fsync=off -c synchronous_commit=off" start >/dev/null
+url="postgresql://postgres@/postgres?host=$dir&port=$port"
+psql() { "$pg_bin/psql" "$url" -X -q -v ON_ERROR_STOP=1 "$@"; }
+DATABASE_URL="$url" PSQL="$pg_bin/psql" sh "$root/migrations/migrate.sh" >/dev/null
+
+# The scrape's statement as the component runs it.
+scrape_sql=$(awk '/^const SCRAPE: &str = "\\$/ {on=1; next} on && /";$/ {sub(/";$/, ""); print; exit} on {print}' \
+  "$root/components/metrics/src/store.rs")
+[ -n "$scrape_sql" ] || { echo "could not read const SCRAPE from store.rs" >&2; exit 1; }
+
+echo "== filling deliveries with $n rows, 100000 tasks, 50000 scheduled reminders, 2000 rejected events"
+start=$(date +%s)
+psql <<SQL
+-- Deliveries: 60 % e-mail, 40 % push; 90 % sent, 6 % failed, 3 % retrying,
+-- 1 % pending; every final outcome published except 40.
+INSERT INTO deliveries (delivery_id, user_id, task_id, remind_at, channel, recipient,
+                        status, attempts, outcome_published, created_at, updated_at)
+SELECT gen_random_uuid(), 'u-' || (i % 10000), gen_random_uuid(),
+       now() - (i % 365) * interval '1 day',
+       CASE WHEN i % 10 < 6 THEN 'email' ELSE 'push' END,
+       'r-' || i,
+       CASE WHEN i % 100 < 90 THEN 'sent' WHEN i % 100 < 96 THEN 'failed'
+            WHEN i % 100 < 99 THEN 'retrying' ELSE 'pending' END,
+       1, i % 100 >= 96 OR i > 40,
+       now() - (i % 365) * interval '1 day', now() - (i % 365) * interval '1 day'
+FROM generate_series(1, $n) i;
+-- Tasks: 10 % generated occurrences, 30 % open with a past reminder (of
+-- which all but 25 were published), the rest completed or reminding later.
+INSERT INTO tasks (id, user_id, title, remind_at, completed, series_id, occurrence)
+SELECT gen_random_uuid(), 'u-' || (i % 10000), 'task ' || i,
+       CASE WHEN i % 10 < 3 THEN now() - (i % 300) * interval '1 hour' - interval '1 minute'
+            ELSE now() + (i % 300) * interval '1 hour' END,
+       i % 10 >= 3 AND i % 10 < 6,
+       gen_random_uuid(), CASE WHEN i % 10 = 9 THEN 2 + i % 5 ELSE 1 END
+FROM generate_series(1, 100000) i;
+INSERT INTO scheduled_reminders (task_id, remind_at, event_id, state, published_at)
+SELECT id, remind_at, gen_random_uuid(),
+       CASE WHEN row_number() OVER () % 50 = 0 THEN 'skipped' ELSE 'published' END, now()
+FROM tasks WHERE remind_at <= now() AND NOT completed
+OFFSET 25;
+INSERT INTO scheduled_reminders (task_id, remind_at, event_id, state, published_at)
+SELECT gen_random_uuid(), now() - i * interval '1 minute', gen_random_uuid(), 'published', now()
+FROM generate_series(1, 50000 - (SELECT count(*) FROM scheduled_reminders)::int) i;
+INSERT INTO rejected_events (id, topic, reason, payload)
+SELECT 'ev-' || i, CASE WHEN i % 2 = 0 THEN 'reminders' ELSE 'task-events' END,
+       (ARRAY['invalid_json', 'invalid_data', 'unsupported_version', 'no_recipient'])[1 + i % 4], '{}'
+FROM generate_series(1, 2000) i;
+VACUUM (ANALYZE) deliveries, tasks, scheduled_reminders, rejected_events;
+SQL
+echo "   $(($(date +%s) - start)) s; deliveries $(psql -At -c "SELECT pg_size_pretty(pg_relation_size('deliveries'))"), index deliveries_channel_status $(psql -At -c "SELECT pg_size_pretty(pg_relation_size('deliveries_channel_status'))")"
+
+explain() {
+  echo "-- EXPLAIN (ANALYZE, BUFFERS) of the scrape"
+  psql -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) $scrape_sql"
+}
+timing() {
+  # Median of 21 runs of the statement (a scrape's only statement).
+  psql -At <<SQL
+CREATE TEMP TABLE runs (ms float8);
+DO \$\$
+DECLARE t0 timestamptz; BEGIN
+  FOR i IN 1..21 LOOP
+    t0 := clock_timestamp();
+    EXECUTE \$q\$ $scrape_sql \$q\$;
+    INSERT INTO runs VALUES (extract(epoch FROM clock_timestamp() - t0) * 1000);
+  END LOOP;
+END \$\$;
+SELECT 'scrape: median ' || round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 3)
+       || ' ms, max ' || round(max(ms)::numeric, 3) || ' ms over 21 runs' FROM runs;
+SQL
+}
+
+echo
+echo "== 1. as migrated ($n deliveries)"
+echo "-- the scrape's result"
+psql -At -c "$scrape_sql"
+explain
+timing
+
+echo
+echo "== 2. without migration 0005's indexes"
+psql -c "DROP INDEX deliveries_channel_status, tasks_generated"
+explain
+timing
