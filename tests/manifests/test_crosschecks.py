@@ -98,6 +98,16 @@ BROKEN = {
     "Dapr health check on no route": (
         "probes", "joint", lambda o: app(o)["spec"]["podAnnotations"].pop("dapr.io/app-health-check-path"),
         "Dapr app health check without app-health-check-path"),
+    "split SpinApp without metrics": (
+        "metrics_scraped", "split", lambda o: app(o, "-scheduler")["spec"]["components"].remove("metrics"),
+        "todo-workers-scheduler: '/metrics' is served by component 'metrics', which this SpinApp does not run"),
+    "no scrape annotation": (
+        "metrics_scraped", "joint", lambda o: app(o)["spec"]["podAnnotations"].pop("prometheus.io/scrape"),
+        "prometheus.io/scrape must be 'true' (got None)"),
+    "scrape path not the metrics route": (
+        "metrics_scraped", "split",
+        lambda o: app(o, "-recurrence")["spec"]["podAnnotations"].__setitem__("prometheus.io/path", "/metrics/"),
+        "prometheus.io/path must be '/metrics'"),
     "Dapr annotations on the SpinApp's metadata": (
         "dapr_annotations", "joint", move_dapr_annotations_to_metadata,
         "dapr.io/app-id is in metadata.annotations; it belongs in spec.podAnnotations"),

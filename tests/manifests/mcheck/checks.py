@@ -14,6 +14,8 @@ from . import spin as spinlib
 from .render import describe
 
 DAPR = "dapr.io/"
+# The route Prometheus scrapes (CONTRACT.md, section 10).
+METRICS_PATH = "/metrics"
 # The services whose subscriptions /dapr/subscribe lists (CONTRACT.md, 5).
 CONSUMERS = ("notification", "recurrence")
 # Variables the platform fills in: the sidecar injects DAPR_HTTP_PORT and the
@@ -173,6 +175,25 @@ def check_probes(objs, manifest):
                 problem = _served(manifest, path, app, exact=True)
                 if problem:
                     problems.append(f"{describe(app)}: Dapr app health check path {problem}")
+    return problems
+
+
+def check_metrics_scraped(objs, manifest):
+    """Every SpinApp runs the component serving GET /metrics (CONTRACT.md,
+    section 10: each pod of a split deployment can be scraped) and carries
+    Prometheus' scrape annotations on the pod, naming that route and the
+    shim's port."""
+    problems = []
+    for app in spinapps(objs):
+        problem = _served(manifest, METRICS_PATH, app, exact=True)
+        if problem:
+            problems.append(f"{describe(app)}: {problem}")
+        annotations = pod_annotations(app)
+        for key, want in (("prometheus.io/scrape", "true"), ("prometheus.io/port", "80"),
+                          ("prometheus.io/path", METRICS_PATH)):
+            if annotations.get(key) != want:
+                problems.append(
+                    f"{describe(app)}: spec.podAnnotations {key} must be {want!r} (got {annotations.get(key)!r})")
     return problems
 
 
@@ -503,6 +524,7 @@ ALL_OVERLAY_CHECKS = {
     "required_variables_set": lambda objs, m, s: check_required_variables_set(objs, m),
     "components_exist": lambda objs, m, s: check_components_exist(objs, m),
     "probes": lambda objs, m, s: check_probes(objs, m),
+    "metrics_scraped": lambda objs, m, s: check_metrics_scraped(objs, m),
     "dapr_annotations": lambda objs, m, s: check_dapr_annotations(objs),
     "app_ids_unique": lambda objs, m, s: check_app_ids_unique(objs),
     "consumer_groups": lambda objs, m, s: check_consumer_groups(objs),
