@@ -1,10 +1,10 @@
 //! `POST /events/task-events`: Dapr deliveries of the `task-events` topic
 //! (single or bulk). `task.completed` with `has_recurrence: true` creates
 //! the next occurrence and publishes `task.created`; everything else is
-//! acknowledged and ignored (CONTRACT.md sections 4 and 5).
+//! acknowledged and ignored (docs/CONTRACT.md, "Events" and "Dapr behaviour").
 
 use component_kit::dapr::{self, Outcome, Sidecar};
-use component_kit::db::{self, DbFault};
+use component_kit::db::{self, DbError, DbFault};
 use component_kit::log;
 use dapr_pubsub::{CloudEvent, RejectReason};
 use serde_json::json;
@@ -54,7 +54,7 @@ impl Worker {
             Err(fault) => {
                 // The connection may be broken; the next entry opens anew.
                 self.conn = None;
-                Outcome::Retry(fault.0)
+                Outcome::Retry(fault.to_string())
             }
         }
     }
@@ -99,7 +99,7 @@ impl Worker {
             ));
         };
         let Some((task_id, payload)) = plan::task_created_payload(stored.task) else {
-            return Err(DbFault("stored task has an unexpected shape".into()));
+            return Err(DbError::RowShape("stored task has an unexpected shape".into()).into());
         };
         let sidecar = self.sidecar.get_or_insert_with(Sidecar::from_vars);
         let published = sidecar
@@ -112,7 +112,7 @@ impl Worker {
             )
             .await;
         if let Err(why) = published {
-            return Ok(Outcome::Retry(why));
+            return Ok(Outcome::Retry(why.to_string()));
         }
         log::info(
             "next occurrence created",
@@ -128,7 +128,7 @@ impl Worker {
         }
         self.conn
             .as_ref()
-            .ok_or_else(|| DbFault("connection not open".into()))
+            .ok_or_else(|| DbError::Other("connection not open".into()).into())
     }
 }
 

@@ -1,18 +1,18 @@
-//! The Recurring Task Service (issue 3, CONTRACT.md sections 3-7): when a
+//! The Recurring Task Service (docs/CONTRACT.md: "Routes", "Events",
+//! "Dapr behaviour", "Recurrence rules"): when a
 //! recurring task is completed, create its next occurrence exactly once and
 //! announce it as `task.created`; preview a rule's next dates for a UI.
 //!
-//! A thin adapter: routing and auth here, one file per route
-//! (`events.rs`, `preview.rs`), the SQL in `store.rs`, and the decisions as
-//! pure, natively tested code (`payload.rs`, `plan.rs`) over the
-//! `recurrence-rules` engine.
+//! Routing and auth here, one file per route (`events.rs`, `preview.rs`),
+//! the SQL in `store.rs`, and the decisions as pure, natively tested code
+//! (`payload.rs`, `plan.rs`) over the `recurrence-rules` engine.
 //!
 //! No input may panic: a trap is a 500, which Dapr retries forever.
 //!
 //! # Decisions
 //!
 //! - **Numbering**: the new task is always the completed one's
-//!   `occurrence + 1` and COUNT counts tasks (issue 3), also after a late
+//!   `occurrence + 1` and COUNT counts tasks, the first being 1, also after a late
 //!   completion that skips dates (`recurrence_rules::Numbering::Tasks`).
 //! - **Identity**: the new id is UUID v5 of `"<series_id>:<occurrence>"`
 //!   (`plan::occurrence_id`), inserted with `ON CONFLICT DO NOTHING`, so

@@ -1,4 +1,4 @@
-//! The `task.completed` payload (CONTRACT.md section 4), validated field by
+//! The `task.completed` payload (docs/CONTRACT.md, "Events"), validated field by
 //! field so that a DROP names what was wrong. Pure: tested natively.
 
 use recurrence_rules::jiff::Timestamp;

@@ -177,8 +177,8 @@ const TIME_COLUMNS: [&str; 5] = [
     "updated_at",
 ];
 
-/// The `task.created` payload: every column of the stored row (contract
-/// section 6), `id` renamed `task_id`, times as RFC 3339 in UTC so the
+/// The `task.created` payload: every column of the stored row (the
+/// `tasks` table, docs/CONTRACT.md "Tables"), `id` renamed `task_id`, times as RFC 3339 in UTC so the
 /// payload is the same whatever the server's `TimeZone` setting (a
 /// republish after a RETRY sends identical bytes). Returns the payload and
 /// the task id (the CloudEvent id).

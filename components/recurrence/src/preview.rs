@@ -10,7 +10,7 @@ use spin_sdk::http::{Request, Response};
 
 /// Dates returned when `count` is not given.
 const DEFAULT_COUNT: usize = 5;
-/// Most dates one call may ask for (issue 3).
+/// Most dates one call may ask for (docs/CONTRACT.md, "Recurrence rules").
 const MAX_COUNT: usize = 100;
 
 /// A 400 answer: the contract's error code and a sentence naming the

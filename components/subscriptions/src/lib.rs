@@ -1,6 +1,6 @@
 //! `GET /dapr/subscribe`: the topics of the services named in
 //! `dapr_services`, so one Spin app can run as one Dapr app or be split per
-//! component with one sidecar each (CONTRACT.md, section 5).
+//! component with one sidecar each (docs/CONTRACT.md, "Dapr behaviour").
 
 use component_kit::{auth, log, respond, vars};
 use spin_sdk::http::{Method, Request, Response};

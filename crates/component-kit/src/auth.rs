@@ -1,4 +1,4 @@
-//! Incoming-request authentication (CONTRACT.md, section 3, "Authentication").
+//! Incoming-request authentication (docs/CONTRACT.md, "Authentication").
 
 use spin_sdk::http::Request;
 use subtle::ConstantTimeEq;

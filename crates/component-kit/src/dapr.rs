@@ -5,7 +5,7 @@ use dapr_pubsub::delivery::Partial;
 use dapr_pubsub::publish::OutgoingEvent;
 use dapr_pubsub::rejection::{truncate_utf8, MAX_KEPT_PAYLOAD};
 use dapr_pubsub::{
-    parse_delivery, BulkResponse, CloudEvent, Delivery, DeliveryEntry, DeliveryStatus, EntryStatus,
+    parse_delivery, AppStatus, BulkResponse, CloudEvent, DeliveryBody, DeliveryEntry, EntryStatus,
     PublishRequest, RejectReason, RejectedEvent,
 };
 use spin_sdk::http::{Method, Request, Response};
@@ -35,8 +35,8 @@ where
     F: AsyncFnMut(&CloudEvent) -> Outcome,
 {
     match parse_delivery(req.body()) {
-        Delivery::Single(entry) => respond::delivery(process(entry, topic, &mut handle).await),
-        Delivery::Bulk(entries) => {
+        DeliveryBody::Single(entry) => respond::delivery(process(entry, topic, &mut handle).await),
+        DeliveryBody::Bulk(entries) => {
             let mut statuses = Vec::with_capacity(entries.len());
             for entry in entries {
                 let entry_id = entry.entry_id.clone().unwrap_or_default();
@@ -48,20 +48,20 @@ where
     }
 }
 
-async fn process<F>(entry: DeliveryEntry, topic: &str, handle: &mut F) -> DeliveryStatus
+async fn process<F>(entry: DeliveryEntry, topic: &str, handle: &mut F) -> AppStatus
 where
     F: AsyncFnMut(&CloudEvent) -> Outcome,
 {
     match entry.event {
         Err((reason, partial)) => reject(rejected(&partial, topic, reason, reason.as_str().into())),
         Ok(event) => match handle(&event).await {
-            Outcome::Success => DeliveryStatus::Success,
+            Outcome::Success => AppStatus::Success,
             Outcome::Retry(why) => {
                 log::warn(
                     "event will be retried",
                     serde_json::json!({"event_id": event.id, "type": event.event_type, "topic": topic, "reason": "transient", "detail": why}),
                 );
-                DeliveryStatus::Retry
+                AppStatus::Retry
             }
             Outcome::Drop { reason, detail } => {
                 let partial = Partial {
@@ -91,7 +91,7 @@ fn rejected(partial: &Partial, topic: &str, reason: RejectReason, detail: String
 
 /// Logs the drop and keeps the event. If it cannot be kept (database down)
 /// the answer is RETRY instead, so the event is never lost.
-fn reject(event: RejectedEvent) -> DeliveryStatus {
+fn reject(event: RejectedEvent) -> AppStatus {
     log::warn(
         "event dropped",
         serde_json::json!({"event_id": event.id, "type": event.event_type, "topic": event.topic,
@@ -114,32 +114,38 @@ fn reject(event: RejectedEvent) -> DeliveryStatus {
         )
     });
     match kept {
-        Ok(_) => DeliveryStatus::Drop,
+        Ok(_) => AppStatus::Drop,
         Err(e) => {
             log::warn(
                 "could not keep dropped event; asking for redelivery",
-                serde_json::json!({"event_id": event.id, "reason": "rejected_event_not_stored", "detail": e.0}),
+                serde_json::json!({"event_id": event.id, "reason": "rejected_event_not_stored", "detail": e.to_string()}),
             );
-            DeliveryStatus::Retry
+            AppStatus::Retry
         }
     }
 }
 
-/// Publishes `payload` to `topic` through the sidecar, with a deterministic
-/// CloudEvent `id` and the incoming `traceparent`. Any answer but 204 is a
-/// transient fault (`Err` with a description). Reads the sidecar variables
-/// on every call; a handler publishing more than once (bulk deliveries)
-/// can read them once with [`Sidecar::from_vars`].
-pub async fn publish(
-    topic: &str,
-    id: &str,
-    event_type: &str,
-    payload: &serde_json::Value,
-    traceparent: Option<&str>,
-) -> Result<(), String> {
-    Sidecar::from_vars()
-        .publish(topic, id, event_type, payload, traceparent)
-        .await
+/// A publish the sidecar did not accept: a transient fault (answer RETRY).
+/// It serialises as its description, so it can go into a log line as is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    /// The request did not reach the sidecar (see [`Sidecar::publish`]).
+    #[error("{0}")]
+    Send(String),
+    /// The sidecar answered something other than 204.
+    #[error("sidecar answered {status} to publish on {topic}")]
+    Refused {
+        /// The HTTP status it answered.
+        status: u16,
+        /// The topic of the publish.
+        topic: String,
+    },
+}
+
+impl serde::Serialize for PublishError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// The sidecar's publish settings (`dapr_http_port`, `pubsub_name`,
@@ -162,7 +168,9 @@ impl Sidecar {
         }
     }
 
-    /// Like [`publish`], with these settings.
+    /// Publishes `payload` to `topic` through the sidecar, with a
+    /// deterministic CloudEvent `id` and the incoming `traceparent`. Any
+    /// answer but 204 is a transient fault.
     pub async fn publish(
         &self,
         topic: &str,
@@ -170,7 +178,7 @@ impl Sidecar {
         event_type: &str,
         payload: &serde_json::Value,
         traceparent: Option<&str>,
-    ) -> Result<(), String> {
+    ) -> Result<(), PublishError> {
         let event = OutgoingEvent {
             pubsub: &self.pubsub,
             topic,
@@ -191,7 +199,10 @@ impl Sidecar {
         if PublishRequest::succeeded(status) {
             Ok(())
         } else {
-            Err(format!("sidecar answered {status} to publish on {topic}"))
+            Err(PublishError::Refused {
+                status,
+                topic: topic.to_owned(),
+            })
         }
     }
 }
@@ -201,12 +212,12 @@ impl Sidecar {
 /// when the sidecar's port is not in `allowed_outbound_hosts`) surfaces as
 /// a closed body stream, not as the host's error code: say so, or the log
 /// only shows `StreamError::Closed`.
-fn send_failure(e: &spin_sdk::http::SendError, port: &str) -> String {
-    match e {
+fn send_failure(e: &spin_sdk::http::SendError, port: &str) -> PublishError {
+    PublishError::Send(match e {
         spin_sdk::http::SendError::Io(_) => format!(
             "publish to sidecar failed: {e} (the host closed the request body: it refused or dropped \
              the request, e.g. HttpRequestDenied when http://localhost:{port} is not in allowed_outbound_hosts)"
         ),
         _ => format!("publish to sidecar failed: {e}"),
-    }
+    })
 }

@@ -1,51 +1,91 @@
 //! PostgreSQL through Spin's `spin:postgres/postgres@4.0.0`.
 //!
-//! Rows come back as one `jsonb` column (`SELECT to_jsonb(t) ...`) and are
-//! read with serde, and parameters go in as text with explicit casts
-//! (`$1::text::uuid`), so the components need no per-type glue.
+//! Rows come back as one `jsonb` column (`SELECT to_jsonb(t) ...`,
+//! `jsonb_build_object(...)`) and are read with serde, because Spin 3.6.3's
+//! Postgres API cannot decode `timestamptz` columns: a timestamp only
+//! reaches the component inside a `jsonb` value. Parameters go in as text
+//! with explicit casts (`$1::text::uuid`), which keeps one way of binding
+//! every type.
 
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use spin_sdk::pg4::{Connection, DbValue, ParameterValue, PgError, QueryError};
 
-use crate::vars;
+use crate::vars::{self, MissingVariable};
 
 /// The newest migration the components were built against; readiness
 /// answers 503 until `schema_migrations` has it.
 pub const SCHEMA_VERSION: &str = "0005_metrics_indexes";
 
 /// A database fault: transient from Dapr's point of view (answer RETRY).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DbFault(pub String);
+/// The field is the typed cause; it serialises as its description, so it
+/// can go into a log line as is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DbFault(pub DbError);
 
-impl std::fmt::Display for DbFault {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+/// What went wrong with the database, described without secrets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DbError {
+    /// `database_url` cannot be read.
+    #[error(transparent)]
+    Url(#[from] MissingVariable),
+    /// No connection could be opened.
+    #[error("connection failed: {0}")]
+    Connection(String),
+    /// A parameter was refused.
+    #[error("bad parameter: {0}")]
+    BadParameter(String),
+    /// The statement failed.
+    #[error("query failed: {0}")]
+    Query(String),
+    /// A value could not be converted.
+    #[error("value conversion failed: {0}")]
+    Conversion(String),
+    /// Any other error of the host.
+    #[error("database error: {0}")]
+    Other(String),
+    /// A row is not the jsonb value the statement is written to produce.
+    #[error("unexpected row shape: {0}")]
+    RowShape(String),
+}
+
+impl From<DbError> for DbFault {
+    fn from(e: DbError) -> Self {
+        DbFault(e)
     }
 }
 
 impl From<PgError> for DbFault {
     fn from(e: PgError) -> Self {
-        DbFault(describe(&e))
+        DbFault(match e {
+            PgError::ConnectionFailed(m) => DbError::Connection(m),
+            PgError::BadParameter(m) => DbError::BadParameter(m),
+            PgError::QueryFailed(QueryError::Text(t)) => DbError::Query(t),
+            PgError::QueryFailed(QueryError::DbError(d)) => {
+                DbError::Query(format!("{} ({})", d.message, d.code))
+            }
+            PgError::ValueConversionFailed(m) => DbError::Conversion(m),
+            PgError::Other(m) => DbError::Other(m),
+        })
     }
 }
 
-/// A short, secret-free description of a Postgres error.
-pub fn describe(e: &PgError) -> String {
-    match e {
-        PgError::ConnectionFailed(m) => format!("connection failed: {m}"),
-        PgError::BadParameter(m) => format!("bad parameter: {m}"),
-        PgError::QueryFailed(q) => match q {
-            QueryError::Text(t) => format!("query failed: {t}"),
-            QueryError::DbError(d) => format!("query failed: {} ({})", d.message, d.code),
-        },
-        PgError::ValueConversionFailed(m) => format!("value conversion failed: {m}"),
-        PgError::Other(m) => format!("database error: {m}"),
+impl Serialize for DbError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl From<DbError> for String {
+    fn from(e: DbError) -> Self {
+        e.to_string()
     }
 }
 
 /// Opens a connection to `database_url`.
 pub fn open() -> Result<Connection, DbFault> {
-    let url = vars::get("database_url").map_err(|e| DbFault(e.to_string()))?;
+    let url = vars::get("database_url").map_err(DbError::from)?;
     Ok(Connection::open(&url)?)
 }
 
@@ -74,9 +114,12 @@ pub fn query_json<T: DeserializeOwned>(
     rows.rows
         .iter()
         .map(|row| match row.first() {
-            Some(DbValue::Jsonb(bytes)) => serde_json::from_slice(bytes)
-                .map_err(|e| DbFault(format!("unexpected row shape: {e}"))),
-            other => Err(DbFault(format!("expected a jsonb column, got {other:?}"))),
+            Some(DbValue::Jsonb(bytes)) => {
+                serde_json::from_slice(bytes).map_err(|e| DbError::RowShape(e.to_string()).into())
+            }
+            other => {
+                Err(DbError::RowShape(format!("expected a jsonb column, got {other:?}")).into())
+            }
         })
         .collect()
 }

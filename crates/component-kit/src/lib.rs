@@ -2,7 +2,7 @@
 //! caller, answer in JSON, read variables, talk to Postgres and the Dapr
 //! sidecar, and log one structured line per outcome.
 //!
-//! Each module is one capability; the components stay thin adapters.
+//! Each module is one capability, used by every component that needs it.
 
 pub mod auth;
 pub mod dapr;

@@ -1,6 +1,12 @@
 //! One JSON line per outcome on stdout, which Spin and SpinKube collect.
 //! A dependency-free stand-in for a tracing subscriber: a component instance
 //! lives for one request, so there is nothing to configure or flush.
+//!
+//! The line is written with `writeln!` and its error ignored, never with
+//! `println!`, which panics when stdout is closed: a log line must not turn
+//! a handled event into a trap (an HTTP 500 that Dapr retries forever).
+
+use std::io::Write;
 
 use serde_json::{Map, Value};
 
@@ -12,7 +18,7 @@ pub fn event(level: &str, msg: &str, fields: Value) {
     if let Value::Object(extra) = fields {
         line.extend(extra);
     }
-    println!("{}", Value::Object(line));
+    let _ = writeln!(std::io::stdout().lock(), "{}", Value::Object(line));
 }
 
 /// Informational outcome.

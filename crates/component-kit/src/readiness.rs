@@ -1,5 +1,5 @@
 //! `GET /<service>/readyz`: 200 only if Postgres answers and the schema is
-//! migrated; otherwise 503 with the reason (CONTRACT.md, section 3).
+//! migrated; otherwise 503 with the reason (docs/CONTRACT.md, "Routes").
 
 use spin_sdk::http::Response;
 

@@ -1,7 +1,7 @@
 //! JSON answers, including the contract's error shape
 //! `{"error": {"code", "message"}}`.
 
-use dapr_pubsub::{BulkResponse, DeliveryStatus};
+use dapr_pubsub::{AppStatus, BulkResponse};
 use serde::Serialize;
 use spin_sdk::http::Response;
 
@@ -50,7 +50,7 @@ pub fn no_content() -> Response {
 }
 
 /// A Dapr delivery answer: always HTTP 200, the decision is in the body.
-pub fn delivery(status: DeliveryStatus) -> Response {
+pub fn delivery(status: AppStatus) -> Response {
     Response::builder()
         .status(200)
         .header("content-type", "application/json")

@@ -1,15 +1,11 @@
-//! Spin variables (CONTRACT.md, section 8), read with a clear error.
+//! Spin variables (docs/CONTRACT.md, "Configuration"), read with a clear
+//! error.
 
 /// A variable that is missing or unreadable: a deployment mistake, reported
 /// by name so the operator knows what to set.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Spin variable '{0}' is not available")]
 pub struct MissingVariable(pub String);
-
-impl std::fmt::Display for MissingVariable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Spin variable '{}' is not available", self.0)
-    }
-}
 
 /// The variable's value; the manifest gives every optional one a default.
 pub fn get(name: &str) -> Result<String, MissingVariable> {

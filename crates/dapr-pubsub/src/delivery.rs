@@ -53,7 +53,7 @@ pub struct Partial {
 
 /// A whole request body: answered with `{"status"}` or `{"statuses": [...]}`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Delivery {
+pub enum DeliveryBody {
     /// A plain delivery of one event.
     Single(DeliveryEntry),
     /// A bulk delivery; each entry gets its own status.
@@ -62,20 +62,20 @@ pub enum Delivery {
 
 /// Reads a delivery body. Never fails: what cannot be parsed becomes an
 /// entry carrying a [`RejectReason`], so the caller can DROP it and keep it.
-pub fn parse_delivery(body: &[u8]) -> Delivery {
+pub fn parse_delivery(body: &[u8]) -> DeliveryBody {
     let text = String::from_utf8_lossy(body).into_owned();
     let value: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(_) => {
-            return Delivery::Single(DeliveryEntry {
+            return DeliveryBody::Single(DeliveryEntry {
                 entry_id: None,
                 event: Err((RejectReason::MalformedJson, Box::new(Partial::raw(text)))),
             })
         }
     };
     match value {
-        Value::Object(map) if is_bulk(&map) => Delivery::Bulk(parse_bulk(map)),
-        other => Delivery::Single(DeliveryEntry {
+        Value::Object(map) if is_bulk(&map) => DeliveryBody::Bulk(parse_bulk(map)),
+        other => DeliveryBody::Single(DeliveryEntry {
             entry_id: None,
             event: parse_event(other, text),
         }),
@@ -166,8 +166,8 @@ mod tests {
 
     fn single(body: &str) -> DeliveryEntry {
         match parse_delivery(body.as_bytes()) {
-            Delivery::Single(e) => e,
-            Delivery::Bulk(_) => panic!("expected a single delivery"),
+            DeliveryBody::Single(e) => e,
+            DeliveryBody::Bulk(_) => panic!("expected a single delivery"),
         }
     }
 
@@ -214,7 +214,7 @@ mod tests {
             "entries":[
               {"entryId":"a","event":{"id":"1","type":"reminder.due","data":{}},"contentType":"application/cloudevents+json"},
               {"entryId":"b","event":"garbage","contentType":"application/cloudevents+json"}]}"#;
-        let Delivery::Bulk(entries) = parse_delivery(body.as_bytes()) else {
+        let DeliveryBody::Bulk(entries) = parse_delivery(body.as_bytes()) else {
             panic!("expected bulk");
         };
         assert_eq!(entries.len(), 2);

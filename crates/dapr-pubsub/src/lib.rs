@@ -1,9 +1,10 @@
 //! Dapr pub/sub over HTTP, as the app side of a Dapr sidecar sees it.
 //!
-//! Plain Rust, no Spin: the components parse deliveries, answer them and
-//! build publish requests through this crate, and the test host's Dapr fake
-//! uses the same wire types, so both sides of the contract (CONTRACT.md,
-//! sections 4 and 5) live in one place.
+//! Plain Rust, no Spin: the components parse deliveries, answer them,
+//! build publish requests and check `traceparent` values through this
+//! crate (docs/CONTRACT.md, "Events" and "Dapr behaviour"). The test host
+//! does not use it: its Dapr fake speaks the wire format on its own, so the
+//! end-to-end tests check this crate against an independent reading.
 
 pub mod delivery;
 pub mod publish;
@@ -12,8 +13,8 @@ pub mod status;
 pub mod subscription;
 pub mod trace;
 
-pub use delivery::{parse_delivery, CloudEvent, Delivery, DeliveryEntry};
+pub use delivery::{parse_delivery, CloudEvent, DeliveryBody, DeliveryEntry};
 pub use publish::{OutgoingEvent, PublishRequest};
 pub use rejection::{RejectReason, RejectedEvent};
-pub use status::{BulkResponse, DeliveryStatus, EntryStatus};
+pub use status::{AppStatus, BulkResponse, EntryStatus};
 pub use subscription::{subscriptions_for, Subscription, UnknownService};

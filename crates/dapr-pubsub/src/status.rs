@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// case-sensitively and treats anything else (or a 4xx/5xx) as `RETRY`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
-pub enum DeliveryStatus {
+pub enum AppStatus {
     /// Handled, a duplicate of something handled, or a type we ignore.
     Success,
     /// A transient fault: redeliver later.
@@ -15,7 +15,7 @@ pub enum DeliveryStatus {
     Drop,
 }
 
-impl DeliveryStatus {
+impl AppStatus {
     /// The body of a single-event answer: `{"status": "SUCCESS"}`.
     pub fn to_body(self) -> Vec<u8> {
         serde_json::json!({ "status": self })
@@ -26,7 +26,7 @@ impl DeliveryStatus {
     /// Combines the outcomes of the parts of one event: any retry wins over
     /// drop, which wins over success, so nothing transient is acknowledged.
     pub fn worst(self, other: Self) -> Self {
-        use DeliveryStatus::*;
+        use AppStatus::*;
         match (self, other) {
             (Retry, _) | (_, Retry) => Retry,
             (Drop, _) | (_, Drop) => Drop,
@@ -42,7 +42,7 @@ pub struct EntryStatus {
     #[serde(rename = "entryId")]
     pub entry_id: String,
     /// What Dapr should do with that entry.
-    pub status: DeliveryStatus,
+    pub status: AppStatus,
 }
 
 /// The answer to a bulk delivery: one status per entry.
@@ -65,15 +65,12 @@ mod tests {
 
     #[test]
     fn statuses_are_upper_case_on_the_wire() {
-        assert_eq!(DeliveryStatus::Drop.to_body(), br#"{"status":"DROP"}"#);
-        assert_eq!(
-            DeliveryStatus::Success.to_body(),
-            br#"{"status":"SUCCESS"}"#
-        );
+        assert_eq!(AppStatus::Drop.to_body(), br#"{"status":"DROP"}"#);
+        assert_eq!(AppStatus::Success.to_body(), br#"{"status":"SUCCESS"}"#);
         let bulk = BulkResponse {
             statuses: vec![EntryStatus {
                 entry_id: "e1".into(),
-                status: DeliveryStatus::Retry,
+                status: AppStatus::Retry,
             }],
         };
         assert_eq!(
@@ -84,7 +81,7 @@ mod tests {
 
     #[test]
     fn retry_dominates_drop_dominates_success() {
-        use DeliveryStatus::*;
+        use AppStatus::*;
         assert_eq!(Success.worst(Drop), Drop);
         assert_eq!(Drop.worst(Retry), Retry);
         assert_eq!(Success.worst(Success), Success);

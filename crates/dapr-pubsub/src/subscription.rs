@@ -21,7 +21,7 @@ pub struct Subscription {
 #[error("unknown service '{0}' in dapr_services (known: notification, recurrence)")]
 pub struct UnknownService(pub String);
 
-/// The topic and route each service consumes (CONTRACT.md, sections 1 and 3).
+/// The topic and route each service consumes (docs/CONTRACT.md, "Routes").
 const SERVICES: [(&str, &str, &str); 2] = [
     ("notification", "reminders", "/events/reminders"),
     ("recurrence", "task-events", "/events/task-events"),

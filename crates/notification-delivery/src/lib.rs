@@ -18,7 +18,7 @@
 //!   `notification.sent` / `notification.failed` payload.
 //! - [`keys`]: business key → delivery id (UUID v5) and reminder id.
 //! - [`policy`]: statuses, failure reason codes, attempt budget, settlement.
-//! - [`outcome`]: what one provider call amounted to ([`Attempt`]).
+//! - [`attempt`]: what one provider call amounted to ([`Attempt`]).
 //! - [`content`]: subject and bodies, due time in the subscriber's zone.
 //! - [`email`]: Resend / SendGrid / Mailpit adapters behind [`EmailAdapter`].
 //! - [`fcm`]: FCM HTTP v1 message, error classification, OAuth2 JWT flow.
@@ -37,6 +37,7 @@
 )]
 
 pub mod api;
+pub mod attempt;
 pub mod channel;
 pub mod config;
 pub mod content;
@@ -47,10 +48,10 @@ pub mod fcm;
 pub mod http;
 pub mod keys;
 pub mod mask;
-pub mod outcome;
 pub mod policy;
 pub mod retry_after;
 
+pub use attempt::{Attempt, Failure, Transient};
 pub use channel::Channel;
 pub use config::ConfigError;
 pub use content::{render_reminder, ReminderContent};
@@ -61,5 +62,4 @@ pub use fcm::{AccessToken, FcmConfig, PushMessage, ServiceAccount};
 pub use http::{Method, OutboundRequest, ProviderResponse};
 pub use keys::{reminder_id, BusinessKey};
 pub use mask::{mask_email, mask_token};
-pub use outcome::{Attempt, Failure, Transient};
 pub use policy::{AttemptPolicy, DeliveryStatus, ReasonCode, Settlement};

@@ -12,8 +12,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::attempt::Attempt;
 use crate::config::ConfigError;
-use crate::outcome::Attempt;
 
 /// Why a delivery ended in `failed`: the stable snake_case `reason` of
 /// `notification.failed` and of the delivery log.
@@ -259,7 +259,7 @@ impl AttemptPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::{Failure, Transient};
+    use crate::attempt::{Failure, Transient};
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()

@@ -15,7 +15,7 @@ use crate::series::Series;
 pub enum Anchor {
     /// The series keeps its schedule: the next task is the first occurrence
     /// after the completed task's `due_at` that is also after the completion
-    /// time (contract section 7). This is the column's default.
+    /// time (docs/CONTRACT.md, "Recurrence rules"). This is the column's default.
     #[default]
     Due,
     /// The series restarts at the completion: the rule is applied with
@@ -77,8 +77,7 @@ pub struct Next {
 /// so late that rule dates were skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Numbering {
-    /// `COUNT` counts *tasks* (issue 3: "COUNT counts the first task as
-    /// occurrence 1"): the new task is always the completed one's
+    /// `COUNT` counts *tasks*, the first task being occurrence 1: the new task is always the completed one's
     /// `occurrence + 1`, skipped dates consume no number, and the series is
     /// over when `occurrence + 1 > COUNT`. "Every Monday, 4 times" thus
     /// creates four tasks however late each is completed, and occurrence

@@ -1,4 +1,4 @@
-//! Recurrence engine for recurring tasks (contract section 7, issue 3).
+//! Recurrence engine for recurring tasks (docs/CONTRACT.md, "Recurrence rules").
 //!
 //! Given a task's `recurrence_rule`, `recurrence_anchor` and `timezone`, it
 //! answers two questions: which task follows a completed one
@@ -38,7 +38,7 @@
 //!
 //! By default ([`Numbering::Tasks`]) the task created after a completion is
 //! always the completed task's `occurrence + 1` and `COUNT` counts tasks,
-//! the first being 1 (issue 3). With anchor `due` a late completion skips
+//! the first being 1. With anchor `due` a late completion skips
 //! the dates that already passed *without* consuming numbers, so
 //! "every Monday, 4 times" yields four tasks however late they are done.
 //! [`next_occurrence_numbered`] with [`Numbering::RfcIndex`] numbers by

@@ -17,7 +17,7 @@ impl Rule {
     /// case-insensitive) or RRULE text, optionally prefixed with `RRULE:`.
     ///
     /// Keywords map to RRULEs, except that `monthly`/`yearly` clamp to the
-    /// month's last day (contract section 7) where RRULE text skips invalid
+    /// month's last day (docs/CONTRACT.md, "Recurrence rules") where RRULE text skips invalid
     /// dates (RFC 5545). Errors name the offending part.
     pub fn parse(text: &str) -> Result<Rule, RuleError> {
         let text = text.trim();

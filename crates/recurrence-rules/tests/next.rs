@@ -151,7 +151,7 @@ fn rfc_index_count_bounds_the_series_in_time_when_completed_late() {
 /// `(due_at, occurrence, completed_at)` and the expected `(due_at, occurrence)`.
 type Case = (&'static str, u32, &'static str, Option<(&'static str, u32)>);
 
-/// The lead's decision (issue 3): COUNT counts tasks. Late completions of
+/// COUNT counts tasks, the first being occurrence 1. Late completions of
 /// "every Monday, 4 times" skip dates but still give tasks 2, 3 and 4.
 #[test]
 fn tasks_count_counts_tasks_when_completed_late() {

@@ -220,7 +220,7 @@ proptest! {
         }
     }
 
-    /// COUNT counts tasks (issue 3): completing each task of a `COUNT=n`
+    /// COUNT counts tasks (the first being 1): completing each task of a `COUNT=n`
     /// series arbitrarily late still creates exactly tasks 2..=n, each due
     /// after its predecessor's completion, then ends.
     #[test]

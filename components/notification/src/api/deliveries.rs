@@ -7,7 +7,8 @@
 //! comparison after a cursor. `recipient` (an address or a device token)
 //! is never selected.
 
-use component_kit::{db, respond};
+use component_kit::db::{self, DbError, DbFault};
+use component_kit::respond;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::Response;
@@ -94,8 +95,12 @@ pub fn list(user_id: &str, query: &str) -> Result<Response, Refusal> {
 }
 
 fn cursor_after(row: &LogEntry) -> Result<String, Refusal> {
-    let delivery_id = Uuid::try_parse(&row.delivery_id)
-        .map_err(|_| db::DbFault(format!("delivery_id {:?} is not a UUID", row.delivery_id)))?;
+    let delivery_id = Uuid::try_parse(&row.delivery_id).map_err(|_| {
+        DbFault::from(DbError::RowShape(format!(
+            "delivery_id {:?} is not a UUID",
+            row.delivery_id
+        )))
+    })?;
     Ok(Cursor {
         created_at: row.created_at,
         delivery_id,

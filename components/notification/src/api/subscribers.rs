@@ -1,6 +1,7 @@
 //! `PUT` and `GET /notifications/subscribers/:user_id`.
 
-use component_kit::{db, respond};
+use component_kit::db::{self, DbError, DbFault};
+use component_kit::respond;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::Response;
@@ -9,7 +10,7 @@ use super::error::Refusal;
 use notification_delivery::api::input::SubscriberInput;
 use notification_delivery::api::ApiError;
 
-/// The subscriber as the API shows it (contract section 3).
+/// The subscriber as the API shows it (docs/CONTRACT.md, "Subscriber API").
 #[derive(Debug, Deserialize, Serialize)]
 pub struct Subscriber {
     user_id: String,
@@ -84,6 +85,6 @@ pub fn put(user_id: &str, body: &[u8]) -> Result<Response, Refusal> {
     )?;
     match stored {
         Some(s) => Ok(respond::json(200, &s)),
-        None => Err(db::DbFault("upsert returned no row".into()).into()),
+        None => Err(DbFault::from(DbError::RowShape("upsert returned no row".into())).into()),
     }
 }

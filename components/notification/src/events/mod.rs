@@ -9,7 +9,7 @@
 //! decided in `notification_delivery::delivery`; the files here do the I/O:
 //! - [`settings`]: variables, read once per request;
 //! - [`store`]: the three SQL round trips (lookup, claim, record);
-//! - [`providers`]: the e-mail and push calls, [`http`]: outbound calls
+//! - [`providers`]: the e-mail and push calls, [`outbound`]: outbound calls
 //!   and publishes with a deadline;
 //! - [`reminder`]: one event end to end; [`outbox`]: the flush.
 //!
@@ -24,7 +24,7 @@
     )
 )]
 
-mod http;
+mod outbound;
 mod outbox;
 mod providers;
 mod reminder;
@@ -49,7 +49,7 @@ pub async fn handle(req: Request) -> Response {
         .header("traceparent")
         .and_then(|v| v.as_str())
         .map(str::to_owned);
-    let mut worker = reminder::Worker::new(header_traceparent);
+    let mut worker = reminder::ReminderWorker::new(header_traceparent);
     dapr::answer_delivery(&req, TOPIC, async |event: &CloudEvent| {
         worker.handle(event).await
     })

@@ -10,7 +10,7 @@ use notification_delivery::NotificationOutcome;
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
 
-use super::http;
+use super::outbound;
 
 /// Rows handled per call: the cron fires every 30 s, so a backlog drains
 /// steadily without one call outliving its HTTP timeout.
@@ -51,9 +51,9 @@ pub async fn flush(req: &Request) -> Response {
         Err(fault) => {
             log::warn(
                 "outbox flush failed",
-                json!({"reason": "database_unavailable", "detail": fault.0}),
+                json!({"reason": "database_unavailable", "detail": fault.to_string()}),
             );
-            respond::error(503, "database_unavailable", fault.0)
+            respond::error(503, "database_unavailable", fault.to_string())
         }
     }
 }
@@ -77,7 +77,7 @@ async fn run(req: &Request) -> Result<(usize, usize), DbFault> {
                 continue;
             }
         };
-        match http::publish(&sidecar, &event, traceparent).await {
+        match outbound::publish(&sidecar, &event, traceparent).await {
             Ok(()) => done.push(event.cloudevent_id()),
             Err(e) => {
                 failed += 1;

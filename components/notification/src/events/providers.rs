@@ -18,13 +18,13 @@ use notification_delivery::{
     FcmConfig, PushMessage, ReasonCode, ReminderContent, ReminderDue, ServiceAccount, Transient,
 };
 
-use super::http;
-use super::settings::Settings;
+use super::outbound;
+use super::settings::EventConfig;
 
 /// Calls the providers for every delivery that needs a call and settles
 /// it; answers the access token minted on the way (to be cached), if any.
 pub async fn call(
-    settings: &Settings,
+    config: &EventConfig,
     reminder: &ReminderDue,
     lookup: &Lookup,
     deliveries: &mut [Delivery],
@@ -40,14 +40,14 @@ pub async fn call(
     let content = render_reminder(&reminder.title, reminder.due_at, lookup.timezone());
     let content = &content;
     let email_calls = join_all(emails.into_iter().map(|d| async move {
-        let attempt = match &settings.relay {
+        let attempt = match &config.relay {
             Ok(relay) => {
                 let message = EmailMessage::for_reminder(&d.key, content);
                 // The delivery id is the idempotency key (Resend's
                 // `Idempotency-Key`), so even a re-send after a lost
                 // outcome write is collapsed by the provider.
                 let request = relay.build_request(&message).with_traceparent(traceparent);
-                match http::call(request).await {
+                match outbound::call(request).await {
                     Ok(response) => relay.classify(&response, Timestamp::now()),
                     Err(e) => transport(&e),
                 }
@@ -60,7 +60,7 @@ pub async fn call(
         if pushes.is_empty() {
             return (Vec::new(), None);
         }
-        match &settings.fcm {
+        match &config.fcm {
             Ok(fcm) => {
                 let cached = lookup
                     .fcm_token
@@ -68,7 +68,7 @@ pub async fn call(
                     .and_then(|t| t.fresh(Timestamp::now()));
                 let mut tokens = TokenSource {
                     fcm,
-                    service_account_json: &settings.service_account_json,
+                    service_account_json: &config.service_account_json,
                     current: cached,
                     minted: None,
                 };
@@ -93,7 +93,7 @@ pub async fn call(
     let (email_attempts, (push_attempts, minted)) = futures::join!(email_calls, push_calls);
     let now = Timestamp::now();
     for (d, attempt) in email_attempts.into_iter().chain(push_attempts) {
-        d.settle(settings.policy, attempt, now);
+        d.settle(config.policy, attempt, now);
     }
     minted
 }
@@ -152,7 +152,7 @@ impl Push<'_> {
         let message = PushMessage::for_reminder(key, self.content, self.due_at);
         let request =
             build_send_request(self.fcm, access, &message).with_traceparent(self.traceparent);
-        match http::call(request).await {
+        match outbound::call(request).await {
             Ok(response) => {
                 notification_delivery::fcm::classify_send_response(&response, Timestamp::now())
             }
@@ -191,7 +191,7 @@ impl TokenSource<'_> {
             ServiceAccount::from_json(self.service_account_json).map_err(|e| not_configured(&e))?;
         let request = build_token_request(self.fcm, &account, Timestamp::now())
             .map_err(|e| not_configured(&e))?;
-        let response = http::call(request).await.map_err(|e| transport(&e))?;
+        let response = outbound::call(request).await.map_err(|e| transport(&e))?;
         let token = parse_token_response(&response, Timestamp::now())?;
         self.current = Some(token.clone());
         self.minted = Some(token.clone());
@@ -199,7 +199,7 @@ impl TokenSource<'_> {
     }
 }
 
-fn transport(e: &http::CallError) -> Attempt {
+fn transport(e: &outbound::CallError) -> Attempt {
     Attempt::Transient(Transient::transport(&e.to_string()))
 }
 

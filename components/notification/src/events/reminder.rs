@@ -19,22 +19,22 @@ use notification_delivery::{ReminderDue, Step};
 use serde_json::json;
 use spin_sdk::pg4::Connection;
 
-use super::settings::Settings;
-use super::{http, providers, store};
+use super::settings::EventConfig;
+use super::{outbound, providers, store};
 
 /// What one request sets up once, however many bulk entries it carries.
-pub struct Worker {
-    settings: Settings,
+pub struct ReminderWorker {
+    config: EventConfig,
     conn: Option<Connection>,
     /// `traceparent` of the HTTP request, when the envelope has none.
     header_traceparent: Option<String>,
 }
 
-impl Worker {
+impl ReminderWorker {
     /// Reads the variables; the connection opens on first use.
     pub fn new(header_traceparent: Option<String>) -> Self {
-        Worker {
-            settings: Settings::read(),
+        ReminderWorker {
+            config: EventConfig::read(),
             conn: None,
             header_traceparent,
         }
@@ -86,18 +86,18 @@ impl Worker {
             None => db::open()?,
         };
         let conn = self.conn.insert(conn);
-        let settings = &self.settings;
+        let config = &self.config;
         let user_id = reminder.user_id.as_str();
 
         // Round trip 1: subscriber, devices, cached token.
-        let lookup = store::lookup(conn, user_id, settings.token_cache_key())?;
+        let lookup = store::lookup(conn, user_id, config.token_cache_key())?;
         if lookup.devices.len() >= MAX_DEVICES {
             log::warn(
                 "subscriber has more devices than one reminder pushes to",
                 json!({"event_id": event.id, "user_id": user_id, "limit": MAX_DEVICES}),
             );
         }
-        let mut deliveries = delivery::plan(reminder, &lookup, settings.ready());
+        let mut deliveries = delivery::plan(reminder, &lookup, config.ready());
         if deliveries.is_empty() {
             log::info(
                 "reminder has no channel to deliver",
@@ -111,19 +111,18 @@ impl Worker {
         delivery::apply_claims(
             &mut deliveries,
             &rows,
-            settings.policy,
+            config.policy,
             user_id,
             Timestamp::now(),
         );
 
         // The providers, for what this handler holds.
-        let minted =
-            providers::call(settings, reminder, &lookup, &mut deliveries, traceparent).await;
+        let minted = providers::call(config, reminder, &lookup, &mut deliveries, traceparent).await;
 
         // Every final outcome is published before the write (see store::record).
         join_all(deliveries.iter_mut().map(|d| async move {
             if let Some(outcome) = d.outcome_event(user_id) {
-                let published = http::publish(&settings.sidecar, &outcome, traceparent).await;
+                let published = outbound::publish(&config.sidecar, &outcome, traceparent).await;
                 d.publish_error = published.err().map(|e| e.to_string());
             }
         }))
@@ -134,7 +133,7 @@ impl Worker {
             user_id,
             minted: minted
                 .as_ref()
-                .and_then(|token| Some((settings.client_email.as_deref()?, token))),
+                .and_then(|token| Some((config.client_email.as_deref()?, token))),
         };
         let expected = deliveries
             .iter()
@@ -150,7 +149,7 @@ impl Worker {
         }
 
         for d in &deliveries {
-            let why = settings.not_configured(d.key.channel());
+            let why = config.not_configured(d.key.channel());
             if let Some((level, fields)) = d.log_line(&event.id, why.as_deref()) {
                 log::event(level, "delivery", fields);
             }

@@ -16,7 +16,7 @@ use notification_delivery::{
 use serde_json::json;
 
 /// Everything the event path reads from Spin variables.
-pub struct Settings {
+pub struct EventConfig {
     /// The e-mail relay, or why e-mail is not configured.
     pub relay: Result<RelayConfig, ConfigError>,
     /// FCM, or why push is not configured (`fcm_project_id` empty included).
@@ -32,7 +32,7 @@ pub struct Settings {
     pub sidecar: Sidecar,
 }
 
-impl Settings {
+impl EventConfig {
     /// Reads the variables; problems are logged once and folded into the
     /// per-channel results.
     pub fn read() -> Self {
@@ -66,7 +66,7 @@ impl Settings {
             );
             AttemptPolicy::default()
         });
-        Settings {
+        EventConfig {
             relay,
             fcm,
             service_account_json,

@@ -20,19 +20,19 @@ use crate::http::{truncate_detail, Method, OutboundRequest, ProviderResponse};
 pub struct Mailpit;
 
 #[derive(Deserialize)]
-struct Accepted {
+struct MailpitAccepted {
     #[serde(rename = "ID")]
     id: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct ErrorBody {
+struct MailpitError {
     #[serde(rename = "Error")]
     error: Option<String>,
 }
 
 fn error_message(body: &[u8]) -> Option<String> {
-    if let Ok(parsed) = serde_json::from_slice::<ErrorBody>(body) {
+    if let Ok(parsed) = serde_json::from_slice::<MailpitError>(body) {
         return parsed.error;
     }
     // Plain-text errors (older Mailpit): keep them unless it is an HTML page.
@@ -77,7 +77,7 @@ impl EmailAdapter for Mailpit {
 
     fn classify(&self, response: &ProviderResponse, now: Timestamp) -> Attempt {
         if response.is_success() {
-            let id = serde_json::from_slice::<Accepted>(&response.body)
+            let id = serde_json::from_slice::<MailpitAccepted>(&response.body)
                 .ok()
                 .and_then(|a| a.id)
                 .filter(|id| !id.is_empty());

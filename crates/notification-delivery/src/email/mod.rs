@@ -15,6 +15,7 @@ use std::str::FromStr;
 
 use jiff::Timestamp;
 
+use crate::attempt::{Attempt, Transient};
 use crate::config::ConfigError;
 use crate::content::ReminderContent;
 use crate::http::{
@@ -22,7 +23,6 @@ use crate::http::{
     ProviderResponse,
 };
 use crate::keys::BusinessKey;
-use crate::outcome::{Attempt, Transient};
 use crate::policy::ReasonCode;
 
 /// The relay selected by the Spin variable `email_provider`.
@@ -150,11 +150,6 @@ impl RelayConfig {
             api_key: api_key.to_owned(),
             from: from.to_owned(),
         })
-    }
-
-    /// The selected provider.
-    pub fn provider(&self) -> EmailProvider {
-        self.provider
     }
 
     /// `email_relay_base` without trailing slash.

@@ -20,12 +20,12 @@ use crate::http::{Method, OutboundRequest, ProviderResponse};
 pub struct Resend;
 
 #[derive(Deserialize)]
-struct Accepted {
+struct ResendAccepted {
     id: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct ErrorBody {
+struct ResendError {
     name: Option<String>,
     message: Option<String>,
 }
@@ -56,7 +56,7 @@ impl EmailAdapter for Resend {
 
     fn classify(&self, response: &ProviderResponse, now: Timestamp) -> Attempt {
         if response.is_success() {
-            let id = serde_json::from_slice::<Accepted>(&response.body)
+            let id = serde_json::from_slice::<ResendAccepted>(&response.body)
                 .ok()
                 .and_then(|a| a.id)
                 .filter(|id| !id.is_empty());
@@ -64,7 +64,7 @@ impl EmailAdapter for Resend {
                 provider_message_id: id,
             };
         }
-        let error = serde_json::from_slice::<ErrorBody>(&response.body).ok();
+        let error = serde_json::from_slice::<ResendError>(&response.body).ok();
         let name = error.as_ref().and_then(|e| e.name.clone());
         let message = error.and_then(|e| match (e.name, e.message) {
             (Some(n), Some(m)) => Some(format!("{n}: {m}")),

@@ -20,7 +20,7 @@ use crate::http::{Method, OutboundRequest, ProviderResponse};
 pub struct SendGrid;
 
 #[derive(Deserialize)]
-struct ErrorBody {
+struct SendGridError {
     #[serde(default)]
     errors: Vec<ErrorItem>,
 }
@@ -32,7 +32,7 @@ struct ErrorItem {
 }
 
 fn error_message(body: &[u8]) -> Option<String> {
-    let parsed: ErrorBody = serde_json::from_slice(body).ok()?;
+    let parsed: SendGridError = serde_json::from_slice(body).ok()?;
     let parts: Vec<String> = parsed
         .errors
         .into_iter()

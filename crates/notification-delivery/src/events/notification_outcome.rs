@@ -95,12 +95,6 @@ impl NotificationOutcome {
     pub fn cloudevent_id(&self) -> String {
         self.delivery_id.to_string()
     }
-
-    /// The JSON body to publish.
-    pub fn to_json(&self) -> Vec<u8> {
-        // Serialising plain strings, numbers and enums cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
-    }
 }
 
 #[cfg(test)]
@@ -127,7 +121,7 @@ mod tests {
         let o = NotificationOutcome::sent(&key(), "u-42", Some("re_1".into()), 1, at());
         assert_eq!(o.event_type(), "notification.sent");
         assert_eq!(o.cloudevent_id(), "a532a81a-289a-5697-ace2-8b0b4e7cdb26");
-        let v: serde_json::Value = serde_json::from_slice(&o.to_json()).unwrap();
+        let v: serde_json::Value = serde_json::to_value(&o).unwrap();
         assert_eq!(
             v,
             json!({
@@ -147,7 +141,7 @@ mod tests {
     fn failed_payload_has_reason() {
         let o = NotificationOutcome::failed(&key(), "u-42", ReasonCode::AttemptsExhausted, 5, at());
         assert_eq!(o.event_type(), "notification.failed");
-        let v: serde_json::Value = serde_json::from_slice(&o.to_json()).unwrap();
+        let v: serde_json::Value = serde_json::to_value(&o).unwrap();
         assert_eq!(v["reason"], "attempts_exhausted");
         assert_eq!(v["provider_message_id"], serde_json::Value::Null);
         assert_eq!(v["attempts"], 5);

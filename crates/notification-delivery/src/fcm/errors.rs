@@ -18,8 +18,8 @@
 use jiff::Timestamp;
 use serde_json::Value;
 
+use crate::attempt::{Attempt, Transient};
 use crate::http::{describe_unparsed_body, ProviderResponse};
-use crate::outcome::{Attempt, Transient};
 use crate::policy::ReasonCode;
 
 /// The parts of a Google RPC error we look at.

@@ -65,11 +65,6 @@ impl FcmConfig {
         }))
     }
 
-    /// The Firebase project id.
-    pub fn project_id(&self) -> &str {
-        &self.project_id
-    }
-
     /// `{fcm_api_base}/v1/projects/{project}/messages:send`.
     pub fn send_url(&self) -> String {
         format!(

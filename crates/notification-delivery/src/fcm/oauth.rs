@@ -49,11 +49,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::FcmConfig;
+use crate::attempt::{Attempt, Transient};
 use crate::http::{
     describe_unparsed_body, form_urlencode, is_valid_header_value, truncate_detail, Method,
     OutboundRequest, ProviderResponse,
 };
-use crate::outcome::{Attempt, Transient};
 use crate::policy::ReasonCode;
 
 /// OAuth scope that allows sending FCM messages.
@@ -100,7 +100,6 @@ pub enum OAuthError {
 pub struct ServiceAccount {
     client_email: String,
     private_key_id: String,
-    token_uri: Option<String>,
     key: PrivateKey,
 }
 
@@ -109,7 +108,6 @@ impl fmt::Debug for ServiceAccount {
         f.debug_struct("ServiceAccount")
             .field("client_email", &self.client_email)
             .field("private_key_id", &self.private_key_id)
-            .field("token_uri", &self.token_uri)
             .field("key", &"<redacted>")
             .finish()
     }
@@ -125,8 +123,8 @@ fn string_field<'a>(root: &'a Value, name: &'static str) -> Result<&'a str, OAut
 
 impl ServiceAccount {
     /// Parses the key file's JSON (`client_email`, `private_key`,
-    /// `private_key_id`; `token_uri` is read for information only, because
-    /// the token endpoint comes from `fcm_oauth_base` so tests can fake it).
+    /// `private_key_id`; its `token_uri` is ignored, because the token
+    /// endpoint comes from `fcm_oauth_base` so tests can fake it).
     ///
     /// Accepts a PEM whose newlines arrived as literal `\n` (a common result
     /// of pasting the key into an environment variable).
@@ -154,31 +152,11 @@ impl ServiceAccount {
         let key = PrivateKey::from_pkcs8_pem(&pem)
             .or_else(|_| PrivateKey::from_pkcs1_pem(&pem))
             .map_err(|_| OAuthError::InvalidPrivateKey)?;
-        let token_uri = root
-            .get("token_uri")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
         Ok(ServiceAccount {
             client_email: client_email.to_owned(),
             private_key_id: private_key_id.to_owned(),
-            token_uri,
             key,
         })
-    }
-
-    /// The service account's e-mail: the JWT issuer.
-    pub fn client_email(&self) -> &str {
-        &self.client_email
-    }
-
-    /// The key id: the JWT header's `kid`, so Google picks the right public key.
-    pub fn private_key_id(&self) -> &str {
-        &self.private_key_id
-    }
-
-    /// The `token_uri` of the key file, if any (informational).
-    pub fn token_uri(&self) -> Option<&str> {
-        self.token_uri.as_deref()
     }
 }
 

@@ -13,7 +13,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use component_kit::dapr::Sidecar;
+use component_kit::dapr::{self, Sidecar};
 use futures::future::{select, Either};
 use notification_delivery::{Method, NotificationOutcome, OutboundRequest, ProviderResponse};
 use spin_executor::CancelOnDropToken;
@@ -49,9 +49,12 @@ pub enum CallError {
 /// A publish to the sidecar that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
+    /// The outcome could not be serialised.
+    #[error("outcome payload: {0}")]
+    Payload(#[from] serde_json::Error),
     /// The sidecar refused the publish or could not be reached.
-    #[error("{0}")]
-    Sidecar(String),
+    #[error(transparent)]
+    Sidecar(#[from] dapr::PublishError),
     /// No answer within the deadline.
     #[error("publish to the sidecar timed out after {}s", PUBLISH_TIMEOUT.as_secs())]
     TimedOut,
@@ -94,8 +97,7 @@ pub async fn publish(
     outcome: &NotificationOutcome,
     traceparent: Option<&str>,
 ) -> Result<(), PublishError> {
-    let payload =
-        serde_json::to_value(outcome).map_err(|e| PublishError::Sidecar(e.to_string()))?;
+    let payload = serde_json::to_value(outcome)?;
     let id = outcome.cloudevent_id();
     let call = Box::pin(sidecar.publish(
         NotificationOutcome::TOPIC,
@@ -106,7 +108,7 @@ pub async fn publish(
     ));
     let raced = select(call, Deadline::after(PUBLISH_TIMEOUT)).await;
     match raced {
-        Either::Left((result, _)) => result.map_err(PublishError::Sidecar),
+        Either::Left((result, _)) => Ok(result?),
         Either::Right(_) => Err(PublishError::TimedOut),
     }
 }
