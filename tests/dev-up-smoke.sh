@@ -38,7 +38,7 @@ env -u DATABASE_URL DEV_PG_PORT="$pg_port" setsid bash -c 'cd "$1" && exec scrip
   _ "$app" "127.0.0.1:$http_port" >"$tmp/dev-up.log" 2>&1 &
 pid=$!
 
-ready() { curl -fsS -o /dev/null "http://127.0.0.1:$http_port/$1"; }
+ready() { curl -fs -o /dev/null "http://127.0.0.1:$http_port/$1"; }
 for _ in $(seq 1 600); do
   kill -0 "$pid" 2>/dev/null || fail "dev-up.sh exited before serving"
   if ready notifications/readyz && ready recurrence/readyz; then break; fi

@@ -7,7 +7,8 @@
 //! with a message saying how to install it. Nothing is skipped.
 //!
 //! Clean-up needs no cooperation from the test process: Spin runs under a
-//! small `sh` guard that kills it when its stdin (a pipe whose only writer
+//! small `sh` guard that kills Spin's whole process group (`spin up` and the
+//! `spin trigger http` it starts) when its stdin (a pipe whose only writer
 //! is the test process) reaches EOF, so even a `kill -9` of the test process
 //! stops every Spin it started.
 
@@ -25,10 +26,12 @@ use anyhow::{bail, Context as _};
 /// Wasmtime cache on a 2-core machine takes about 10 s for all of them).
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// `sh -c` script running `"$0" "$@"` (Spin) and killing it once stdin
-/// reaches EOF. Background jobs of a non-interactive shell read /dev/null,
-/// so the watcher reads the pipe through fd 3.
-const GUARD: &str = r#"exec 3<&0; "$0" "$@" & spin=$!; (cat <&3 >/dev/null; kill -9 $spin 2>/dev/null) & wait $spin"#;
+/// `sh -c` script running `"$0" "$@"` (Spin) in a process group of its own
+/// and killing the whole group once stdin reaches EOF: `spin up` runs the
+/// app in a child process (`spin trigger http`), which a kill of `spin up`
+/// alone would orphan. Background jobs of a non-interactive shell read
+/// /dev/null, so the watcher reads the pipe through fd 3.
+const GUARD: &str = r#"exec 3<&0; setsid "$0" "$@" & spin=$!; (cat <&3 >/dev/null; kill -9 -$spin 2>/dev/null) & wait $spin"#;
 
 static NEXT_APP: AtomicU64 = AtomicU64::new(0);
 
