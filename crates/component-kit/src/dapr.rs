@@ -10,7 +10,10 @@ use dapr_pubsub::{
 };
 use spin_sdk::http::{Method, Request, Response};
 
-use crate::{db, log, respond, vars};
+use crate::{db, deadline, log, respond, vars};
+
+/// Deadline of one publish to the sidecar (Dapr's own publish timeout is 5 s).
+pub const PUBLISH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What a service decided about one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +143,9 @@ pub enum PublishError {
         /// The topic of the publish.
         topic: String,
     },
+    /// No answer within [`PUBLISH_TIMEOUT`].
+    #[error("publish to the sidecar timed out after {}s", PUBLISH_TIMEOUT.as_secs())]
+    TimedOut,
 }
 
 impl serde::Serialize for PublishError {
@@ -169,8 +175,9 @@ impl Sidecar {
     }
 
     /// Publishes `payload` to `topic` through the sidecar, with a
-    /// deterministic CloudEvent `id` and the incoming `traceparent`. Any
-    /// answer but 204 is a transient fault.
+    /// deterministic CloudEvent `id` and the incoming `traceparent` (when it
+    /// is a valid W3C value). Any answer but 204, and no answer within
+    /// [`PUBLISH_TIMEOUT`], is a transient fault.
     pub async fn publish(
         &self,
         topic: &str,
@@ -192,8 +199,9 @@ impl Sidecar {
             builder.header(k, v);
         }
         let request = builder.body(call.body).build();
-        let response: Response = spin_sdk::http::send(request)
-            .await
+        let sent = deadline::within(PUBLISH_TIMEOUT, spin_sdk::http::send(request)).await;
+        let response: Response = sent
+            .ok_or(PublishError::TimedOut)?
             .map_err(|e| send_failure(&e, &self.port))?;
         let status = *response.status();
         if PublishRequest::succeeded(status) {

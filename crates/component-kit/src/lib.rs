@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod dapr;
 pub mod db;
+pub mod deadline;
 pub mod log;
 pub mod pg_url;
 pub mod readiness;

@@ -1,5 +1,7 @@
 //! Requests to the sidecar's publish API (`/v1.0/publish/{pubsub}/{topic}`).
 
+use crate::trace::valid_traceparent;
+
 /// A publish call, ready for whatever HTTP client the caller has.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishRequest {
@@ -26,7 +28,8 @@ pub struct OutgoingEvent<'a> {
 
 impl PublishRequest {
     /// Builds the call for a sidecar on `localhost:{port}`. `traceparent`
-    /// continues the incoming trace; `api_token` is sent when non-empty.
+    /// continues the incoming trace when it is a valid W3C value (see
+    /// [`crate::trace`]); `api_token` is sent when non-empty.
     pub fn new(
         port: &str,
         event: OutgoingEvent<'_>,
@@ -43,7 +46,7 @@ impl PublishRequest {
             enc(event.event_type),
         );
         let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
-        if let Some(tp) = traceparent.filter(|t| !t.is_empty()) {
+        if let Some(tp) = valid_traceparent(traceparent) {
             headers.push(("traceparent".to_owned(), tp.to_owned()));
         }
         if !api_token.is_empty() {
@@ -78,16 +81,17 @@ mod tests {
             "3500",
             event,
             &serde_json::json!({"task_id": "x"}),
-            Some("00-t-s-01"),
+            Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
             "tok",
         );
         assert_eq!(
             req.url,
             "http://localhost:3500/v1.0/publish/kafka-pubsub/task-events?metadata.cloudevent.id=6f1c+a&metadata.cloudevent.type=task.created"
         );
-        assert!(req
-            .headers
-            .contains(&("traceparent".into(), "00-t-s-01".into())));
+        assert!(req.headers.contains(&(
+            "traceparent".into(),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()
+        )));
         assert!(req
             .headers
             .contains(&("dapr-api-token".into(), "tok".into())));
@@ -107,6 +111,16 @@ mod tests {
             .headers
             .iter()
             .all(|(k, _)| k != "dapr-api-token" && k != "traceparent"));
+        // A malformed traceparent (here a header injection) is not forwarded.
+        let event = OutgoingEvent {
+            pubsub: "p",
+            topic: "t",
+            id: "i",
+            event_type: "x",
+        };
+        let bad = "00-t-s-01\r\nX-Evil: 1";
+        let req = PublishRequest::new("3500", event, &serde_json::json!({}), Some(bad), "");
+        assert!(req.headers.iter().all(|(k, _)| k != "traceparent"));
         assert!(PublishRequest::succeeded(204));
         assert!(!PublishRequest::succeeded(200));
         assert!(!PublishRequest::succeeded(500));

@@ -1,30 +1,16 @@
-//! Outbound calls with a deadline: provider requests described by
-//! `notification-delivery`, and outcome publishes to the sidecar.
-//!
-//! Spin's `send` has no timeout of its own, and Dapr gives a delivery 30 s
-//! before it redelivers: a hung relay or sidecar must become a transient
-//! failure (RETRY) well before that, not a handler still blocked when the
-//! redelivery arrives. The deadline is a `wasi:clocks` monotonic-clock
-//! pollable registered with Spin's executor, raced against the call;
-//! dropping the losing call cancels it.
+//! Outbound calls: provider requests described by `notification-delivery`,
+//! sent with a deadline (`component_kit::deadline`), and outcome publishes
+//! to the sidecar (which has its own deadline, `dapr::PUBLISH_TIMEOUT`).
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use component_kit::dapr::{self, Sidecar};
-use futures::future::{select, Either};
+use component_kit::deadline;
 use notification_delivery::{Method, NotificationOutcome, OutboundRequest, ProviderResponse};
-use spin_executor::CancelOnDropToken;
 use spin_sdk::http::{Request, Response};
-use wasi::clocks::monotonic_clock;
 
 /// Deadline of one provider call (relay, FCM send, token endpoint).
 pub const PROVIDER_TIMEOUT: Duration = Duration::from_secs(8);
-
-/// Deadline of one publish to the sidecar (Dapr's own publish timeout is 5 s).
-const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// An outbound call that did not produce an answer. Descriptions carry no
 /// secrets: provider URLs (scheme and host) and error codes only.
@@ -52,12 +38,10 @@ pub enum PublishError {
     /// The outcome could not be serialised.
     #[error("outcome payload: {0}")]
     Payload(#[from] serde_json::Error),
-    /// The sidecar refused the publish or could not be reached.
+    /// The sidecar refused the publish, could not be reached or did not
+    /// answer in time.
     #[error(transparent)]
     Sidecar(#[from] dapr::PublishError),
-    /// No answer within the deadline.
-    #[error("publish to the sidecar timed out after {}s", PUBLISH_TIMEOUT.as_secs())]
-    TimedOut,
 }
 
 /// Sends `request` with [`PROVIDER_TIMEOUT`].
@@ -72,9 +56,13 @@ pub async fn call(request: OutboundRequest) -> Result<ProviderResponse, CallErro
         builder.header(name, value);
     }
     let outgoing = builder.body(request.body).build();
-    let send = Box::pin(spin_sdk::http::send::<_, Response>(outgoing));
-    match select(send, Deadline::after(PROVIDER_TIMEOUT)).await {
-        Either::Left((Ok(response), _)) => Ok(ProviderResponse {
+    match deadline::within(
+        PROVIDER_TIMEOUT,
+        spin_sdk::http::send::<_, Response>(outgoing),
+    )
+    .await
+    {
+        Some(Ok(response)) => Ok(ProviderResponse {
             status: *response.status(),
             headers: response
                 .headers()
@@ -82,35 +70,32 @@ pub async fn call(request: OutboundRequest) -> Result<ProviderResponse, CallErro
                 .collect(),
             body: response.into_body(),
         }),
-        Either::Left((Err(e), _)) => Err(CallError::Failed {
+        Some(Err(e)) => Err(CallError::Failed {
             host,
             detail: e.to_string(),
         }),
-        Either::Right(_) => Err(CallError::TimedOut { host }),
+        None => Err(CallError::TimedOut { host }),
     }
 }
 
-/// Publishes `outcome` to its topic with [`PUBLISH_TIMEOUT`]; the delivery
-/// id is the CloudEvent id, so a re-publish is recognisably the same event.
+/// Publishes `outcome` to its topic; the delivery id is the CloudEvent id,
+/// so a re-publish is recognisably the same event.
 pub async fn publish(
     sidecar: &Sidecar,
     outcome: &NotificationOutcome,
     traceparent: Option<&str>,
 ) -> Result<(), PublishError> {
     let payload = serde_json::to_value(outcome)?;
-    let id = outcome.cloudevent_id();
-    let call = Box::pin(sidecar.publish(
-        NotificationOutcome::TOPIC,
-        &id,
-        outcome.event_type(),
-        &payload,
-        traceparent,
-    ));
-    let raced = select(call, Deadline::after(PUBLISH_TIMEOUT)).await;
-    match raced {
-        Either::Left((result, _)) => Ok(result?),
-        Either::Right(_) => Err(PublishError::TimedOut),
-    }
+    sidecar
+        .publish(
+            NotificationOutcome::TOPIC,
+            &outcome.cloudevent_id(),
+            outcome.event_type(),
+            &payload,
+            traceparent,
+        )
+        .await?;
+    Ok(())
 }
 
 /// `scheme://host[:port]` of a URL, for error messages (paths carry ids).
@@ -121,41 +106,6 @@ fn host_of(url: &str) -> &str {
         .and_then(|rest| rest.find('/'))
         .map_or(url.len(), |i| after_scheme + i);
     url.get(..end).unwrap_or(url)
-}
-
-/// A timer future for Spin's executor: ready once a monotonic-clock
-/// instant has passed.
-struct Deadline {
-    at: u64,
-    /// The pollable registered by the last pending poll; dropping it
-    /// unregisters it, so a finished deadline leaves nothing behind.
-    registration: Option<CancelOnDropToken>,
-}
-
-impl Deadline {
-    /// A deadline `after` from now.
-    fn after(after: Duration) -> Self {
-        let nanos = u64::try_from(after.as_nanos()).unwrap_or(u64::MAX);
-        Deadline {
-            at: monotonic_clock::now().saturating_add(nanos),
-            registration: None,
-        }
-    }
-}
-
-impl Future for Deadline {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if monotonic_clock::now() >= self.at {
-            self.registration = None;
-            return Poll::Ready(());
-        }
-        let pollable = monotonic_clock::subscribe_instant(self.at);
-        let token = spin_executor::push_waker_and_get_token(pollable, cx.waker().clone());
-        self.registration = Some(token.into());
-        Poll::Pending
-    }
 }
 
 #[cfg(test)]
