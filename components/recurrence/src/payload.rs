@@ -74,11 +74,15 @@ pub fn parse(data: &Value) -> Result<TaskCompleted, SchemaError> {
             problem: "must be 1 to 128 characters",
         });
     }
-    let completed_at = text("completed_at")?
-        .parse::<Timestamp>()
-        .map_err(|_| SchemaError {
+    let completed_at =
+        dapr_pubsub::parse_event_time(text("completed_at")?).map_err(|why| SchemaError {
             field: "completed_at",
-            problem: "must be an RFC 3339 time with an offset",
+            problem: match why {
+                dapr_pubsub::EventTimeError::Syntax => "must be an RFC 3339 time with an offset",
+                dapr_pubsub::EventTimeError::OutOfRange => {
+                    "must be on or after 0001-01-01T00:00:00Z"
+                }
+            },
         })?;
     let has_recurrence = field("has_recurrence")?.as_bool().ok_or(SchemaError {
         field: "has_recurrence",

@@ -95,6 +95,7 @@ fn rejected(partial: &Partial, topic: &str, reason: RejectReason, detail: String
 /// Logs the drop and keeps the event. If it cannot be kept (database down)
 /// the answer is RETRY instead, so the event is never lost.
 fn reject(event: RejectedEvent) -> AppStatus {
+    let event = event.storable();
     log::warn(
         "event dropped",
         serde_json::json!({"event_id": event.id, "type": event.event_type, "topic": event.topic,

@@ -69,7 +69,7 @@ pub fn parse_delivery(body: &[u8]) -> DeliveryBody {
         Err(_) => {
             return DeliveryBody::Single(DeliveryEntry {
                 entry_id: None,
-                event: Err((RejectReason::MalformedJson, Box::new(Partial::raw(text)))),
+                event: Err((RejectReason::MalformedJson, Box::new(salvage(text)))),
             })
         }
     };
@@ -139,6 +139,9 @@ fn parse_event(value: Value, raw: String) -> Result<CloudEvent, (RejectReason, B
         Some(v) => v,
         None => Value::Null,
     };
+    if holds_nul(&Value::Object(map.clone())) || holds_nul(&data) {
+        return Err((RejectReason::UnstorableText, Box::new(partial)));
+    }
     Ok(CloudEvent {
         id,
         source: partial.source.clone().unwrap_or_default(),
@@ -149,6 +152,89 @@ fn parse_event(value: Value, raw: String) -> Result<CloudEvent, (RejectReason, B
         data,
         raw,
     })
+}
+
+/// True when a key or string anywhere in `value` holds U+0000, which no
+/// PostgreSQL `text` column can store: such an event can never be handled.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
+}
+
+/// What can be read of a body serde refused: JSON whose only fault is a
+/// lone UTF-16 surrogate escape (`"\ud800"`, legal JSON grammar that Rust
+/// strings cannot hold) still names its CloudEvent id, source, type and
+/// topic once each lone surrogate is read as U+FFFD.
+fn salvage(raw: String) -> Partial {
+    let repaired = replace_lone_surrogates(&raw);
+    match serde_json::from_str::<Value>(&repaired) {
+        Ok(value @ Value::Object(_)) => {
+            let text = |key: &str| {
+                value
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+            };
+            Partial {
+                id: text("id"),
+                source: text("source"),
+                event_type: text("type"),
+                topic: text("topic"),
+                raw,
+            }
+        }
+        _ => Partial::raw(raw),
+    }
+}
+
+/// `text` with every `\uXXXX` escape of an unpaired surrogate replaced by
+/// `\ufffd`; escaped backslashes are skipped, so `\\ud800` is untouched.
+fn replace_lone_surrogates(text: &str) -> String {
+    let hex = |at: usize| {
+        text.get(at..at + 4)
+            .and_then(|h| u16::from_str_radix(h, 16).ok())
+    };
+    let is_high = |u: u16| (0xD800..0xDC00).contains(&u);
+    let is_low = |u: u16| (0xDC00..0xE000).contains(&u);
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut copied = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        if bytes.get(i + 1) != Some(&b'u') {
+            i += 2;
+            continue;
+        }
+        let Some(unit) = hex(i + 2) else {
+            i += 2;
+            continue;
+        };
+        let paired = is_high(unit)
+            && bytes.get(i + 6) == Some(&b'\\')
+            && bytes.get(i + 7) == Some(&b'u')
+            && hex(i + 8).is_some_and(is_low);
+        if paired {
+            i += 12;
+        } else if is_high(unit) || is_low(unit) {
+            out.push_str(&text[copied..i]);
+            out.push_str("\\ufffd");
+            i += 6;
+            copied = i;
+        } else {
+            i += 6;
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 impl Partial {
@@ -206,6 +292,48 @@ mod tests {
 
         let (reason, _) = single("[1,2]").event.expect_err("must reject");
         assert_eq!(reason, RejectReason::NotACloudEvent);
+    }
+
+    #[test]
+    fn a_lone_surrogate_is_malformed_but_its_id_is_read() {
+        let body = r#"{"id":"ev-1","source":"s","type":"reminder.due","topic":"reminders","data":{"title":"\ud800"}}"#;
+        let DeliveryBody::Single(entry) = parse_delivery(body.as_bytes()) else {
+            panic!("single")
+        };
+        let (reason, partial) = entry.event.unwrap_err();
+        assert_eq!(reason, RejectReason::MalformedJson);
+        assert_eq!(partial.id.as_deref(), Some("ev-1"));
+        assert_eq!(partial.topic.as_deref(), Some("reminders"));
+        assert_eq!(partial.raw, body);
+    }
+
+    #[test]
+    fn surrogate_repair_keeps_pairs_and_escaped_backslashes() {
+        assert_eq!(
+            replace_lone_surrogates(r#""\ud83d\ude00""#),
+            r#""\ud83d\ude00""#
+        );
+        assert_eq!(replace_lone_surrogates(r#""\\ud800""#), r#""\\ud800""#);
+        assert_eq!(
+            replace_lone_surrogates(r#""\udc00\ud800x""#),
+            r#""\ufffd\ufffdx""#
+        );
+    }
+
+    #[test]
+    fn text_holding_nul_can_never_be_stored() {
+        for body in [
+            r#"{"id":"a\u0000b","type":"t"}"#,
+            r#"{"id":"e","type":"t","source":"\u0000"}"#,
+            r#"{"id":"e","type":"t","data":{"user_id":"u\u0000"}}"#,
+            r#"{"id":"e","type":"t","data":"{\"k\":\"\\u0000\"}"}"#,
+        ] {
+            let DeliveryBody::Single(entry) = parse_delivery(body.as_bytes()) else {
+                panic!("single")
+            };
+            let (reason, _) = entry.event.unwrap_err();
+            assert_eq!(reason, RejectReason::UnstorableText, "{body}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! end-to-end tests check this crate against an independent reading.
 
 pub mod delivery;
+pub mod event_time;
 pub mod publish;
 pub mod rejection;
 pub mod status;
@@ -14,6 +15,7 @@ pub mod subscription;
 pub mod trace;
 
 pub use delivery::{parse_delivery, CloudEvent, DeliveryBody, DeliveryEntry};
+pub use event_time::{parse_event_time, EventTimeError};
 pub use publish::{OutgoingEvent, PublishRequest};
 pub use rejection::{RejectReason, RejectedEvent};
 pub use status::{AppStatus, BulkResponse, EntryStatus};

@@ -18,6 +18,8 @@ pub enum RejectReason {
     InvalidRule,
     /// The task's time zone is not an IANA zone we know.
     UnknownTimezone,
+    /// Text holds U+0000, which PostgreSQL `text` cannot store.
+    UnstorableText,
 }
 
 impl RejectReason {
@@ -30,6 +32,7 @@ impl RejectReason {
             RejectReason::UnknownTask => "unknown_task",
             RejectReason::InvalidRule => "invalid_rule",
             RejectReason::UnknownTimezone => "unknown_timezone",
+            RejectReason::UnstorableText => "unstorable_text",
         }
     }
 }
@@ -62,6 +65,30 @@ pub struct RejectedEvent {
     pub payload: String,
 }
 
+impl RejectedEvent {
+    /// The row as PostgreSQL can store it: every U+0000 written as the six
+    /// characters `\u0000` (the JSON escape), so an event is kept even
+    /// when what it contains could never be stored as received.
+    pub fn storable(self) -> Self {
+        let escape = |s: String| {
+            if s.contains('\0') {
+                s.replace('\0', "\\u0000")
+            } else {
+                s
+            }
+        };
+        RejectedEvent {
+            id: self.id.map(escape),
+            source: self.source.map(escape),
+            event_type: self.event_type.map(escape),
+            topic: escape(self.topic),
+            reason: self.reason,
+            detail: escape(self.detail),
+            payload: escape(self.payload),
+        }
+    }
+}
+
 /// Cuts `text` to at most `max` bytes without splitting a character.
 pub fn truncate_utf8(text: &str, max: usize) -> &str {
     if text.len() <= max {
@@ -77,6 +104,24 @@ pub fn truncate_utf8(text: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_is_escaped_in_every_stored_field() {
+        let row = RejectedEvent {
+            id: Some("a\0b".into()),
+            source: Some("\0".into()),
+            event_type: None,
+            topic: "reminders".into(),
+            reason: RejectReason::UnstorableText,
+            detail: "unstorable_text".into(),
+            payload: "{\"id\":\"a\0b\"}".into(),
+        }
+        .storable();
+        assert_eq!(row.id.as_deref(), Some("a\\u0000b"));
+        assert_eq!(row.source.as_deref(), Some("\\u0000"));
+        assert!(!row.payload.contains('\0'));
+        assert_eq!(row.topic, "reminders");
+    }
 
     #[test]
     fn truncation_respects_char_boundaries() {

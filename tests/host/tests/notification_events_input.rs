@@ -39,29 +39,43 @@ async fn schema_violations_are_dropped_with_the_precise_reason() {
         .remove("remind_at");
     let cases: Vec<(Value, &str)> = vec![
         (
-            json!({"task_id": "not-a-uuid", "user_id": USER, "remind_at": REMIND_AT}),
+            json!({"task_id": "not-a-uuid", "user_id": USER, "title": "t", "remind_at": REMIND_AT}),
             "invalid_task_id",
         ),
         (missing_remind_at, "schema_violation"),
         (
-            json!({"task_id": TASK, "user_id": USER, "remind_at": "tomorrow"}),
+            json!({"task_id": TASK, "user_id": USER, "title": "t", "remind_at": "tomorrow"}),
             "invalid_timestamp",
         ),
         (
-            json!({"task_id": TASK, "user_id": USER, "remind_at": REMIND_AT, "channels": ["sms"]}),
+            json!({"task_id": TASK, "user_id": USER, "title": "t", "remind_at": REMIND_AT, "channels": ["sms"]}),
             "unknown_channel",
         ),
         (
-            json!({"task_id": TASK, "user_id": "", "remind_at": REMIND_AT}),
+            json!({"task_id": TASK, "user_id": "", "title": "t", "remind_at": REMIND_AT}),
             "invalid_user_id",
         ),
         (
-            json!({"task_id": TASK, "user_id": "x".repeat(129), "remind_at": REMIND_AT}),
+            json!({"task_id": TASK, "user_id": "x".repeat(129), "title": "t", "remind_at": REMIND_AT}),
             "invalid_user_id",
         ),
         (
-            json!({"task_id": TASK, "user_id": USER, "remind_at": REMIND_AT, "channels": "email"}),
+            json!({"task_id": TASK, "user_id": USER, "title": "t", "remind_at": REMIND_AT, "channels": "email"}),
             "schema_violation",
+        ),
+        // Every field but due_at and channels is required: missing or null.
+        (
+            json!({"task_id": TASK, "user_id": USER, "remind_at": REMIND_AT}),
+            "schema_violation",
+        ),
+        (
+            json!({"task_id": TASK, "user_id": USER, "title": null, "remind_at": REMIND_AT}),
+            "schema_violation",
+        ),
+        // An instant PostgreSQL cannot store is a bad timestamp, not a fault.
+        (
+            json!({"task_id": TASK, "user_id": USER, "title": "t", "remind_at": "0000-01-01T00:00:00Z"}),
+            "invalid_timestamp",
         ),
         (json!([1, 2, 3]), "schema_violation"),
         (Value::Null, "schema_violation"),

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{parse_rfc3339, quote, EventError, PayloadFault};
+use super::{quote, EventError, PayloadFault};
 use crate::channel::Channel;
 
 /// Longest `user_id` the contract allows, in characters.
@@ -21,7 +21,7 @@ pub struct ReminderDue {
     pub task_id: Uuid,
     /// Opaque owner id, 1..=128 characters.
     pub user_id: String,
-    /// Task title; empty when the event carried none (rendered as "Untitled task").
+    /// Task title: required, possibly empty (rendered as "Untitled task").
     pub title: String,
     /// When the task is due, if known.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,7 +89,7 @@ impl ReminderDue {
             ));
         }
 
-        let title = optional_str(map, "title")?.unwrap_or_default().to_owned();
+        let title = required_str(map, "title")?.to_owned();
         let remind_at = timestamp(required_str(map, "remind_at")?, "remind_at")?;
         // Postgres keeps microseconds: the business key must use the instant
         // the row stores, or two spellings of one reminder less than a
@@ -161,13 +161,10 @@ fn optional_str<'a>(
 }
 
 fn timestamp(text: &str, field: &str) -> Result<Timestamp, EventError> {
-    parse_rfc3339(text).ok_or_else(|| {
+    dapr_pubsub::parse_event_time(text).map_err(|why| {
         EventError::new(
             PayloadFault::InvalidTimestamp,
-            format!(
-                "{field} {} is not an RFC 3339 time with offset",
-                quote(text)
-            ),
+            format!("{field} {} {why}", quote(text)),
         )
     })
 }
@@ -237,12 +234,35 @@ mod tests {
         let obj = v.as_object_mut().unwrap();
         obj.remove("due_at");
         obj.remove("channels");
-        obj.remove("title");
         let r = ReminderDue::from_value(&v).unwrap();
         assert_eq!(r.due_at, None);
         assert_eq!(r.channels, None);
-        assert_eq!(r.title, "");
         assert_eq!(r.channels_or(&[Channel::Push]), vec![Channel::Push]);
+    }
+
+    #[test]
+    fn a_missing_or_null_title_is_a_schema_violation() {
+        for title in [None, Some(Value::Null)] {
+            let mut v = valid();
+            let obj = v.as_object_mut().unwrap();
+            match title {
+                None => obj.remove("title"),
+                Some(t) => obj.insert("title".into(), t),
+            };
+            let err = ReminderDue::from_value(&v).unwrap_err();
+            assert_eq!(err.fault, PayloadFault::SchemaViolation);
+            assert!(err.message.contains("title"), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn times_postgres_cannot_store_are_invalid_timestamps() {
+        for at in ["0000-01-01T00:00:00Z", "0001-01-01T00:00:00+23:59"] {
+            let mut v = valid();
+            v["remind_at"] = json!(at);
+            let err = ReminderDue::from_value(&v).unwrap_err();
+            assert_eq!(err.fault, PayloadFault::InvalidTimestamp, "{at}");
+        }
     }
 
     #[test]
