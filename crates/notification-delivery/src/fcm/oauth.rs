@@ -28,13 +28,15 @@
 //!   duration is buried in a reminder-delivery request that also does SQL and
 //!   outbound HTTP, so there is no precise, repeatable timing oracle.
 //! - We use `rsa` 0.10, which moved to `crypto-bigint`'s constant-time
-//!   arithmetic (the upstream remedy for this advisory) and, with its
-//!   `getrandom` feature, blinds every private-key operation with fresh OS
-//!   randomness (`wasi:random` on wasm32-wasip2). Blinding does not change the
-//!   signature, so the output stays deterministic.
+//!   arithmetic (the upstream remedy for this advisory), and sign with
+//!   `pkcs1v15_sign_with_rng` and an explicit OS RNG (`getrandom::SysRng`,
+//!   `wasi:random` on wasm32-wasip2), so every private-key operation is
+//!   blinded with fresh randomness whatever the crate's features; a test
+//!   proves the RNG is consulted. Blinding does not change the signature,
+//!   so the output stays deterministic.
 //!
 //! Residual risk is therefore negligible for this server-side component;
-//! keep `cargo audit` ignoring RUSTSEC-2023-0071 only with this reasoning,
+//! keep `deny.toml` ignoring RUSTSEC-2023-0071 only with this reasoning,
 //! and revisit if the key is ever used to decrypt or to sign caller data.
 
 use std::fmt;
@@ -176,11 +178,24 @@ struct JwtClaims<'a> {
     exp: i64,
 }
 
-/// Signs the RS256 JWT assertion for `audience` (the token endpoint) at `now`.
+/// Signs the RS256 JWT assertion for `audience` (the token endpoint) at `now`,
+/// blinding the private-key operation with the OS RNG (`wasi:random`).
 pub fn build_jwt(
     account: &ServiceAccount,
     audience: &str,
     now: Timestamp,
+) -> Result<String, OAuthError> {
+    build_jwt_with_rng(account, audience, now, &mut getrandom::SysRng)
+}
+
+/// [`build_jwt`] with the blinding RNG given: the RNG is passed explicitly
+/// so blinding never depends on a crate feature; a failing RNG fails the
+/// signature rather than signing unblinded.
+fn build_jwt_with_rng<R: rsa::rand_core::TryCryptoRng + ?Sized>(
+    account: &ServiceAccount,
+    audience: &str,
+    now: Timestamp,
+    rng: &mut R,
 ) -> Result<String, OAuthError> {
     let iat = now.as_second();
     let header = JwtHeader {
@@ -204,7 +219,7 @@ pub fn build_jwt(
     );
     let signature = account
         .key
-        .pkcs1v15_sign::<Sha256>(signing_input.as_bytes())
+        .pkcs1v15_sign_with_rng::<Sha256, _>(rng, signing_input.as_bytes())
         .map_err(|e| OAuthError::Signing(e.to_string()))?;
     Ok(format!(
         "{signing_input}.{}",

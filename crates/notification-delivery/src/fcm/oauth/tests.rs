@@ -262,3 +262,43 @@ fn expires_in_is_bounded() {
     let t = parse_token_response(&resp(200, &[], r#"{"access_token":"a"}"#), now()).unwrap();
     assert_eq!(t.expires_at(), "2026-12-01T09:30:00Z".parse().unwrap());
 }
+
+/// An RNG that always fails: signing with it must fail, which proves the
+/// private-key operation consults the RNG (blinding is on).
+struct FailingRng;
+
+#[derive(Debug)]
+struct NoRandomness;
+
+impl std::fmt::Display for NoRandomness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("no randomness")
+    }
+}
+
+impl std::error::Error for NoRandomness {}
+
+impl rsa::rand_core::TryRng for FailingRng {
+    type Error = NoRandomness;
+    fn try_next_u32(&mut self) -> Result<u32, NoRandomness> {
+        Err(NoRandomness)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, NoRandomness> {
+        Err(NoRandomness)
+    }
+    fn try_fill_bytes(&mut self, _: &mut [u8]) -> Result<(), NoRandomness> {
+        Err(NoRandomness)
+    }
+}
+
+impl rsa::rand_core::TryCryptoRng for FailingRng {}
+
+#[test]
+fn signing_is_blinded_with_the_given_rng() {
+    let err = build_jwt_with_rng(&account(), "aud", now(), &mut FailingRng).unwrap_err();
+    assert!(matches!(err, OAuthError::Signing(_)), "{err:?}");
+    // With a working RNG the signature is the same as without blinding
+    // would be: blinding does not change RSA PKCS#1 v1.5 signatures.
+    let a = build_jwt_with_rng(&account(), "aud", now(), &mut getrandom::SysRng).unwrap();
+    assert_eq!(a, build_jwt(&account(), "aud", now()).unwrap());
+}
