@@ -11,6 +11,7 @@ mod hostile_support;
 
 use std::collections::{BTreeMap, HashMap};
 
+use base64ct::Encoding as _;
 use component_host::client;
 use component_host::derived_manifest::Derive;
 use component_host::fakes::dapr::{BulkEntry, DaprDriver};
@@ -219,6 +220,10 @@ async fn hostile_subscriber_api_requests_get_a_4xx_and_change_nothing() {
     let long_id = "u".repeat(129);
     let huge_id = "u".repeat(10_000);
     let sub = "/notifications/subscribers/u-hostile";
+    // Decodes, but names a time PostgreSQL cannot hold: still a bad cursor.
+    let impossible_cursor = base64ct::Base64UrlUnpadded::encode_string(
+        b"0000-01-01T00:00:00.000000Z 6f1c2a3b-0000-4000-8000-00000000002a",
+    );
     let requests: Vec<(&str, String, Vec<u8>)> = vec![
         ("GET", "/notifications/subscribers/%00".into(), vec![]),
         ("GET", "/notifications/subscribers/%FF%FE".into(), vec![]),
@@ -295,6 +300,11 @@ async fn hostile_subscriber_api_requests_get_a_4xx_and_change_nothing() {
         ("GET", format!("{sub}/deliveries?limit=5&limit=6"), vec![]),
         ("GET", format!("{sub}/deliveries?before=garbage"), vec![]),
         ("GET", format!("{sub}/deliveries?before=%00"), vec![]),
+        (
+            "GET",
+            format!("{sub}/deliveries?before={impossible_cursor}"),
+            vec![],
+        ),
         (
             "GET",
             format!("{sub}/deliveries?before={}", "A".repeat(5_000)),

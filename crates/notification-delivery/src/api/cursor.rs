@@ -34,7 +34,8 @@ impl Cursor {
     }
 
     /// Reads a `before` value; anything not made by [`Cursor::encode`]
-    /// (bad base64, wrong layout, a time finer than Postgres keeps) is
+    /// (bad base64, wrong layout, a time finer than Postgres keeps or
+    /// outside what it can store) is
     /// `invalid_cursor`, so it never reaches SQL as a cast error.
     pub fn decode(value: &str) -> Result<Cursor, ApiError> {
         let bad = || {
@@ -49,7 +50,9 @@ impl Cursor {
         let bytes = Base64UrlUnpadded::decode_vec(value).map_err(|_| bad())?;
         let text = String::from_utf8(bytes).map_err(|_| bad())?;
         let (at, id) = text.split_once(' ').ok_or_else(bad)?;
-        let created_at: Timestamp = at.parse().map_err(|_| bad())?;
+        // The shared event-time rule: an instant PostgreSQL cannot hold
+        // (year 0, say) is a bad cursor (400), never a database fault (503).
+        let created_at = dapr_pubsub::parse_event_time(at).map_err(|_| bad())?;
         if created_at.subsec_nanosecond() % 1_000 != 0 {
             return Err(bad());
         }
@@ -71,6 +74,18 @@ impl Cursor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cursor_naming_an_impossible_time_is_invalid() {
+        for at in [
+            "0000-01-01T00:00:00.000000Z",
+            "0001-01-01T00:00:00.000000+23:59",
+        ] {
+            let text = format!("{at} 6f1c2a3b-0000-4000-8000-00000000002a");
+            let value = Base64UrlUnpadded::encode_string(text.as_bytes());
+            assert!(Cursor::decode(&value).is_err(), "{at}");
+        }
+    }
 
     fn cursor() -> Cursor {
         Cursor {
