@@ -402,7 +402,7 @@ impl Delivery {
                 "reason": s.reason.map(ReasonCode::as_str),
                 "attempts": s.attempts,
                 "provider_message_id": s.provider_message_id,
-                "last_error": s.last_error,
+                "last_error": s.last_error.as_deref().map(|e| scrub(e, &self.key)),
                 "retry_after_secs": s.retry_after.map(|d| d.as_secs_f64()),
                 "at": s.at.to_string(),
                 "published": s.publish && self.publish_error.is_none(),

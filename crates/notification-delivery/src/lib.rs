@@ -50,6 +50,7 @@ pub mod keys;
 pub mod mask;
 pub mod policy;
 pub mod retry_after;
+pub mod secrets;
 
 pub use attempt::{Attempt, Failure, Transient};
 pub use channel::Channel;
@@ -63,3 +64,4 @@ pub use http::{Method, OutboundRequest, ProviderResponse};
 pub use keys::{reminder_id, BusinessKey};
 pub use mask::{mask_email, mask_token};
 pub use policy::{AttemptPolicy, DeliveryStatus, ReasonCode, Settlement};
+pub use secrets::Secrets;

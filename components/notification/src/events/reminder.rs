@@ -118,6 +118,18 @@ impl ReminderWorker {
 
         // The providers, for what this handler holds.
         let minted = providers::call(config, reminder, &lookup, &mut deliveries, traceparent).await;
+        // Provider error bodies may echo a secret: scrub before logging or storing.
+        let mut secrets = config.secrets();
+        if let Some(token) = &minted {
+            secrets.add(token.secret());
+        }
+        if let Some(token) = lookup
+            .fcm_token
+            .as_ref()
+            .and_then(|t| t.fresh(Timestamp::now()))
+        {
+            secrets.add(token.secret());
+        }
 
         // Every final outcome is published before the write (see store::record).
         join_all(deliveries.iter_mut().map(|d| async move {
@@ -139,7 +151,7 @@ impl ReminderWorker {
             .iter()
             .filter(|d| matches!(d.step, Step::Settle { .. }))
             .count();
-        let written = store::record(conn, &deliveries, &extras)?;
+        let written = store::record(conn, &deliveries, &extras, &secrets)?;
         if written.settled < expected {
             log::warn(
                 "a delivery's lease ran out before its outcome was written; the handler that took it over records it",
@@ -150,7 +162,8 @@ impl ReminderWorker {
 
         for d in &deliveries {
             let why = config.not_configured(d.key.channel());
-            if let Some((level, fields)) = d.log_line(&event.id, why.as_deref()) {
+            if let Some((level, mut fields)) = d.log_line(&event.id, why.as_deref()) {
+                secrets.scrub_json(&mut fields);
                 log::event(level, "delivery", fields);
             }
         }

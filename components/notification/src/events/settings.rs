@@ -11,7 +11,7 @@ use component_kit::{log, vars};
 use notification_delivery::delivery::Ready;
 use notification_delivery::fcm::client_email;
 use notification_delivery::{
-    AttemptPolicy, Channel, ConfigError, EmailProvider, FcmConfig, RelayConfig,
+    AttemptPolicy, Channel, ConfigError, EmailProvider, FcmConfig, RelayConfig, Secrets,
 };
 use serde_json::json;
 
@@ -26,6 +26,8 @@ pub struct EventConfig {
     pub service_account_json: String,
     /// The service account's `client_email`: the key of the token cache.
     pub client_email: Option<String>,
+    /// `email_relay_api_key`, kept only to scrub it from what is logged.
+    relay_api_key: String,
     /// `max_delivery_attempts`.
     pub policy: AttemptPolicy,
     /// Where outcome events go.
@@ -36,12 +38,13 @@ impl EventConfig {
     /// Reads the variables; problems are logged once and folded into the
     /// per-channel results.
     pub fn read() -> Self {
+        let relay_api_key = vars::get_or("email_relay_api_key", "");
         let relay = EmailProvider::from_variable(&vars::get_or("email_provider", "resend"))
             .and_then(|provider| {
                 RelayConfig::new(
                     provider,
                     &vars::get_or("email_relay_base", "https://api.resend.com"),
-                    &vars::get_or("email_relay_api_key", ""),
+                    &relay_api_key,
                     &vars::get_or("email_from", ""),
                 )
             });
@@ -71,9 +74,19 @@ impl EventConfig {
             fcm,
             service_account_json,
             client_email,
+            relay_api_key,
             policy,
             sidecar: Sidecar::from_vars(),
         }
+    }
+
+    /// The configured secrets (relay API key, service-account key
+    /// material), to scrub from log lines and stored errors.
+    pub fn secrets(&self) -> Secrets {
+        let mut secrets = Secrets::new();
+        secrets.add(&self.relay_api_key);
+        secrets.add_service_account(&self.service_account_json);
+        secrets
     }
 
     /// Which channels can be served.

@@ -6,7 +6,7 @@
 use component_kit::db::{self, DbFault};
 use jiff::Timestamp;
 use notification_delivery::delivery::{claim_input, ClaimRow, Lookup, LEASE_SECS, MAX_DEVICES};
-use notification_delivery::{AccessToken, Delivery, ReminderDue};
+use notification_delivery::{AccessToken, Delivery, ReminderDue, Secrets};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use spin_sdk::pg4::Connection;
@@ -185,8 +185,17 @@ pub fn record(
     conn: &Connection,
     deliveries: &[Delivery],
     extras: &Extras<'_>,
+    secrets: &Secrets,
 ) -> Result<Written, DbFault> {
-    let rows: Vec<Value> = deliveries.iter().filter_map(Delivery::record_row).collect();
+    let rows: Vec<Value> = deliveries
+        .iter()
+        .filter_map(Delivery::record_row)
+        .map(|mut row| {
+            // `last_error` is served by the delivery-log API.
+            secrets.scrub_json(&mut row);
+            row
+        })
+        .collect();
     let dead_tokens: Vec<&str> = deliveries.iter().filter_map(Delivery::dead_token).collect();
     if rows.is_empty() && dead_tokens.is_empty() && extras.minted.is_none() {
         return Ok(Written::default());

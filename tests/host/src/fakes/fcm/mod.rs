@@ -271,6 +271,20 @@ impl FakeFcm {
         );
     }
 
+    /// Next `n` sends: 400 `INVALID_ARGUMENT` with `message` (FCM's
+    /// documented error shape), e.g. one quoting the request's token.
+    pub fn fail_next_invalid_argument(&self, n: usize, message: &str) {
+        self.fail_sends(
+            n,
+            send::google_error(
+                400,
+                "INVALID_ARGUMENT",
+                message,
+                vec![send::fcm_detail("INVALID_ARGUMENT")],
+            ),
+        );
+    }
+
     /// Next `n` sends: 401 `UNAUTHENTICATED`, whatever the token.
     pub fn fail_next_unauthenticated(&self, n: usize) {
         self.fail_sends(n, send::unauthenticated(Some("ACCESS_TOKEN_EXPIRED")));
