@@ -77,10 +77,8 @@ impl Secrets {
             return;
         }
         match value {
-            Value::String(s) => {
-                if self.values.iter().any(|v| s.contains(v.as_str())) {
-                    *s = self.scrub(s);
-                }
+            Value::String(s) if self.values.iter().any(|v| s.contains(v.as_str())) => {
+                *s = self.scrub(s);
             }
             Value::Array(items) => items.iter_mut().for_each(|v| self.scrub_json(v)),
             Value::Object(map) => {
