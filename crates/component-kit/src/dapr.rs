@@ -48,6 +48,26 @@ where
             }
             respond::bulk_delivery(&BulkResponse { statuses })
         }
+        DeliveryBody::Oversize { entry_ids, partial } => {
+            let kept = reject(rejected(
+                &partial,
+                topic,
+                RejectReason::TooLarge,
+                RejectReason::TooLarge.as_str().into(),
+            ));
+            match entry_ids {
+                None => respond::delivery(kept),
+                Some(ids) => respond::bulk_delivery(&BulkResponse {
+                    statuses: ids
+                        .into_iter()
+                        .map(|entry_id| EntryStatus {
+                            entry_id,
+                            status: kept,
+                        })
+                        .collect(),
+                }),
+            }
+        }
     }
 }
 

@@ -51,6 +51,16 @@ pub struct Partial {
     pub raw: String,
 }
 
+/// Largest delivery body handled event by event: 1 MiB, 16 times the
+/// 64 KiB kept of a rejected event and far above any reminder or
+/// completion (about 1 KiB each, or 100 KiB for Dapr's default bulk of
+/// 100). A larger body is dropped whole and kept once, truncated.
+pub const MAX_DELIVERY_BYTES: usize = 1024 * 1024;
+
+/// Most entries of one bulk delivery handled: 1,000 (Dapr's default
+/// `maxMessagesCount` is 100). A larger bulk is dropped whole and kept once.
+pub const MAX_BULK_ENTRIES: usize = 1000;
+
 /// A whole request body: answered with `{"status"}` or `{"statuses": [...]}`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeliveryBody {
@@ -58,11 +68,22 @@ pub enum DeliveryBody {
     Single(DeliveryEntry),
     /// A bulk delivery; each entry gets its own status.
     Bulk(Vec<DeliveryEntry>),
+    /// Beyond [`MAX_DELIVERY_BYTES`] or [`MAX_BULK_ENTRIES`]: answered DROP
+    /// at once (each entry of a bulk, by `entryId`), and kept once.
+    Oversize {
+        /// The `entryId`s of a bulk, `None` for a single delivery.
+        entry_ids: Option<Vec<String>>,
+        /// What could be read of it, the raw text cut to the kept size.
+        partial: Box<Partial>,
+    },
 }
 
 /// Reads a delivery body. Never fails: what cannot be parsed becomes an
 /// entry carrying a [`RejectReason`], so the caller can DROP it and keep it.
 pub fn parse_delivery(body: &[u8]) -> DeliveryBody {
+    if body.len() > MAX_DELIVERY_BYTES || bulk_size(body) > MAX_BULK_ENTRIES {
+        return oversize(body);
+    }
     let text = String::from_utf8_lossy(body).into_owned();
     let value: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
@@ -79,6 +100,69 @@ pub fn parse_delivery(body: &[u8]) -> DeliveryBody {
             entry_id: None,
             event: parse_event(other, text),
         }),
+    }
+}
+
+/// The top of an envelope or bulk body, read without building the rest.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Head {
+    id: Option<String>,
+    source: Option<String>,
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    topic: Option<String>,
+    specversion: Option<serde::de::IgnoredAny>,
+    entries: Option<Vec<EntryHead>>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct EntryHead {
+    #[serde(rename = "entryId")]
+    entry_id: Option<String>,
+}
+
+fn head(body: &[u8]) -> Option<Head> {
+    serde_json::from_slice(body).ok()
+}
+
+/// Entries of a bulk body (0 for anything else); only looked at for bodies
+/// that could hold more than [`MAX_BULK_ENTRIES`] entries.
+fn bulk_size(body: &[u8]) -> usize {
+    // An entry takes at least `{"entryId":"x"}`, 16 bytes.
+    if body.len() < MAX_BULK_ENTRIES * 16 {
+        return 0;
+    }
+    head(body)
+        .filter(|h| h.specversion.is_none())
+        .and_then(|h| h.entries)
+        .map_or(0, |e| e.len())
+}
+
+fn oversize(body: &[u8]) -> DeliveryBody {
+    let head = head(body).unwrap_or_default();
+    let cut = &body[..body.len().min(crate::rejection::MAX_KEPT_PAYLOAD)];
+    let partial = Partial {
+        id: head.id.filter(|s| !s.is_empty()),
+        source: head.source,
+        event_type: head.event_type,
+        topic: head.topic,
+        raw: String::from_utf8_lossy(cut).into_owned(),
+    };
+    let entry_ids = match (head.specversion, head.entries) {
+        (None, Some(entries)) => Some(
+            entries
+                .into_iter()
+                .enumerate()
+                .map(|(i, e)| e.entry_id.unwrap_or_else(|| i.to_string()))
+                .collect(),
+        ),
+        _ => None,
+    };
+    DeliveryBody::Oversize {
+        entry_ids,
+        partial: Box::new(partial),
     }
 }
 
@@ -253,7 +337,7 @@ mod tests {
     fn single(body: &str) -> DeliveryEntry {
         match parse_delivery(body.as_bytes()) {
             DeliveryBody::Single(e) => e,
-            DeliveryBody::Bulk(_) => panic!("expected a single delivery"),
+            _ => panic!("expected a single delivery"),
         }
     }
 
@@ -334,6 +418,47 @@ mod tests {
             let (reason, _) = entry.event.unwrap_err();
             assert_eq!(reason, RejectReason::UnstorableText, "{body}");
         }
+    }
+
+    #[test]
+    fn a_body_past_the_limit_is_oversize_with_its_id() {
+        let big = format!(
+            r#"{{"id":"big-1","type":"reminder.due","specversion":"1.0","data":"{}"}}"#,
+            "x".repeat(MAX_DELIVERY_BYTES)
+        );
+        let DeliveryBody::Oversize { entry_ids, partial } = parse_delivery(big.as_bytes()) else {
+            panic!("oversize")
+        };
+        assert_eq!(entry_ids, None);
+        assert_eq!(partial.id.as_deref(), Some("big-1"));
+        assert_eq!(partial.raw.len(), crate::rejection::MAX_KEPT_PAYLOAD);
+    }
+
+    #[test]
+    fn a_bulk_past_the_limit_names_every_entry() {
+        let entries: Vec<String> = (0..=MAX_BULK_ENTRIES)
+            .map(|i| format!(r#"{{"entryId":"e{i}","event":{{"id":"x"}}}}"#))
+            .collect();
+        let body = format!(
+            r#"{{"topic":"reminders","entries":[{}]}}"#,
+            entries.join(",")
+        );
+        let DeliveryBody::Oversize { entry_ids, partial } = parse_delivery(body.as_bytes()) else {
+            panic!("oversize")
+        };
+        let ids = entry_ids.expect("bulk");
+        assert_eq!(ids.len(), MAX_BULK_ENTRIES + 1);
+        assert_eq!(ids[0], "e0");
+        assert_eq!(partial.topic.as_deref(), Some("reminders"));
+        // At the limit, a bulk is handled entry by entry.
+        let entries = &entries[..MAX_BULK_ENTRIES];
+        let body = format!(
+            r#"{{"topic":"reminders","entries":[{}]}}"#,
+            entries.join(",")
+        );
+        assert!(
+            matches!(parse_delivery(body.as_bytes()), DeliveryBody::Bulk(v) if v.len() == MAX_BULK_ENTRIES)
+        );
     }
 
     #[test]

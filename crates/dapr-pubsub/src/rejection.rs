@@ -20,6 +20,9 @@ pub enum RejectReason {
     UnknownTimezone,
     /// Text holds U+0000, which PostgreSQL `text` cannot store.
     UnstorableText,
+    /// The delivery is larger than the service handles (see
+    /// `delivery::MAX_DELIVERY_BYTES` and `MAX_BULK_ENTRIES`).
+    TooLarge,
 }
 
 impl RejectReason {
@@ -33,6 +36,7 @@ impl RejectReason {
             RejectReason::InvalidRule => "invalid_rule",
             RejectReason::UnknownTimezone => "unknown_timezone",
             RejectReason::UnstorableText => "unstorable_text",
+            RejectReason::TooLarge => "too_large",
         }
     }
 }

@@ -211,6 +211,74 @@ async fn bulk_deliveries_mixing_good_bad_and_duplicate_entries() {
     assert_healthy(&w).await;
 }
 
+/// A 10 MB body and a 5,000-entry bulk are answered DROP (every entry of
+/// the bulk by its id) and kept once each, truncated, while other requests
+/// are answered alongside.
+#[tokio::test]
+async fn oversize_deliveries_are_dropped_whole_and_kept_once() {
+    let w = world().await;
+    let huge = envelope(
+        Route::Reminders,
+        "huge-1",
+        json!({"title": "x".repeat(10 * 1024 * 1024)}),
+    )
+    .to_string();
+    let entries: Vec<Value> = (0..5_000)
+        .map(|i| {
+            json!({"entryId": format!("e{i}"), "contentType": "application/cloudevents+json",
+                   "event": envelope(Route::TaskEvents, &format!("bulk-{i}"), valid_payload(Route::TaskEvents, i))})
+        })
+        .collect();
+    let bulk = json!({"id": "b-1", "topic": "task-events", "pubsubname": "kafka-pubsub",
+                      "type": "com.dapr.event.sent.bulk", "entries": entries})
+    .to_string();
+    let before = rejected(&w).await;
+    let base = w.app.base_url();
+    let ready = format!("{base}/recurrence/readyz");
+    let bulk_url = format!("{base}/events/task-events");
+    let (big, many, health) = tokio::join!(
+        w.driver
+            .deliver_raw("/events/reminders", huge, "application/cloudevents+json"),
+        client::send(
+            "POST",
+            &bulk_url,
+            &[("content-type", "application/json")],
+            bulk,
+        ),
+        client::send("GET", &ready, &[], ""),
+    );
+    assert_eq!(
+        big.explicit_status.as_deref(),
+        Some("DROP"),
+        "{}",
+        big.body_text()
+    );
+    let many = many.expect("bulk answered");
+    assert_eq!(many.status, 200);
+    let statuses = many.json()["statuses"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(statuses.len(), 5_000);
+    assert!(statuses.iter().all(|s| s["status"] == "DROP"));
+    assert_eq!(statuses[4_999]["entryId"], "e4999");
+    assert_eq!(health.expect("readyz").status, 200);
+    assert_eq!(rejected(&w).await, before + 2);
+    let kept = w
+        .pg
+        .query(
+            "SELECT id, reason, length(payload) FROM rejected_events WHERE reason = 'too_large' ORDER BY id",
+            &[],
+        )
+        .await
+        .expect("kept rows");
+    let kept: Vec<(Option<String>, i32)> = kept.iter().map(|r| (r.get(0), r.get(2))).collect();
+    assert_eq!(kept.len(), 2);
+    assert!(kept.iter().any(|(id, _)| id.as_deref() == Some("huge-1")));
+    assert!(kept.iter().all(|(_, len)| *len as usize <= 64 * 1024));
+    assert_healthy(&w).await;
+}
+
 /// Subscriber-API requests that can never be valid: 4xx with the error
 /// shape, never a 5xx, and nothing changes.
 #[tokio::test]
