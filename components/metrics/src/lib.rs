@@ -38,6 +38,7 @@ const METRICS: &str = "/metrics";
 /// Serves `GET /metrics`, open to scrapers without a token.
 #[http_component]
 fn handle(req: Request) -> Response {
+    component_kit::log::set_component("metrics");
     if req.path() != METRICS {
         return respond::not_found();
     }

@@ -13,6 +13,7 @@ use spin_sdk::http_component;
 
 #[http_component]
 async fn handle(req: Request) -> Response {
+    component_kit::log::set_component("notification");
     let path = req.path().to_owned();
     if path == "/notifications/readyz" {
         return match req.method() {

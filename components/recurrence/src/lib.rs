@@ -49,6 +49,7 @@ use spin_sdk::http_component;
 /// `app_api_token` when it is set.
 #[http_component]
 async fn handle(req: Request) -> Response {
+    component_kit::log::set_component("recurrence");
     let path = req.path();
     if path == "/recurrence/readyz" {
         return match req.method() {

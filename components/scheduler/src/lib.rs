@@ -52,6 +52,7 @@ const READYZ: &str = "/scheduler/readyz";
 /// a 2xx or 405) and does nothing, so it needs no token; `POST` does.
 #[http_component]
 async fn handle(req: Request) -> Response {
+    component_kit::log::set_component("scheduler");
     if req.path() == READYZ {
         return match req.method() {
             Method::Get => readiness::check(),

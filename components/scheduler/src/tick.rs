@@ -29,7 +29,7 @@ pub async fn handle(req: &Request) -> Response {
         Err(message) => {
             log::warn(
                 "scheduler tick refused",
-                json!({"component": "scheduler", "reason": "invalid_configuration", "detail": message}),
+                json!({"reason": "invalid_configuration", "detail": message}),
             );
             return respond::error(500, "invalid_configuration", message);
         }
@@ -43,7 +43,7 @@ pub async fn handle(req: &Request) -> Response {
             if !tally.is_quiet() {
                 log::info(
                     "scheduler tick",
-                    json!({"component": "scheduler", "published": tally.published,
+                    json!({"published": tally.published,
                            "skipped": tally.skipped, "failed": tally.failed,
                            "remaining": tally.remaining}),
                 );
@@ -53,7 +53,7 @@ pub async fn handle(req: &Request) -> Response {
         Err(fault) => {
             log::warn(
                 "scheduler tick failed",
-                json!({"component": "scheduler", "reason": "database_unavailable", "detail": fault.0}),
+                json!({"reason": "database_unavailable", "detail": fault.0}),
             );
             respond::error(503, "database_unavailable", fault.0)
         }
@@ -86,7 +86,7 @@ async fn run(settings: Settings, traceparent: Option<&str>) -> Result<Tally, DbF
         // also unlocks when it recycles the connection.
         log::warn(
             "scheduler lock release failed",
-            json!({"component": "scheduler", "reason": "database_unavailable", "detail": fault.0}),
+            json!({"reason": "database_unavailable", "detail": fault.0}),
         );
     }
     result
@@ -121,13 +121,13 @@ async fn locked(
                     records.push((due, State::Published));
                     log::info(
                         "reminder published",
-                        json!({"component": "scheduler", "event_id": event_id, "task_id": due.task_id}),
+                        json!({"event_id": event_id, "task_id": due.task_id}),
                     );
                 }
                 Err(why) => {
                     log::warn(
                         "reminder publish failed; the next tick retries it",
-                        json!({"component": "scheduler", "event_id": event_id, "task_id": due.task_id,
+                        json!({"event_id": event_id, "task_id": due.task_id,
                                "reason": "publish_failed", "detail": why}),
                     );
                     failed = true;

@@ -8,6 +8,7 @@ use spin_sdk::http_component;
 
 #[http_component]
 fn handle(req: Request) -> Response {
+    component_kit::log::set_component("subscriptions");
     if !auth::is_authorised(&req, &vars::get_or("app_api_token", "")) {
         return respond::unauthorised();
     }

@@ -7,13 +7,31 @@
 //! a handled event into a trap (an HTTP 500 that Dapr retries forever).
 
 use std::io::Write;
+use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-/// Writes `{"level", "msg", ...fields}` as one line.
+static COMPONENT: OnceLock<&'static str> = OnceLock::new();
+
+/// Names the component in every line it writes (the contract's component
+/// names: `notification`, `recurrence`, ...). Each component's handler calls
+/// it first; an instance serves one request, so the first call wins.
+pub fn set_component(name: &'static str) {
+    let _ = COMPONENT.set(name);
+}
+
+/// Writes `{"ts", "level", "component", "msg", ...fields}` as one line;
+/// `ts` is RFC 3339 in UTC (`Z`), microseconds.
 pub fn event(level: &str, msg: &str, fields: Value) {
     let mut line = Map::new();
+    let now = jiff::Timestamp::now();
+    let ts = jiff::Timestamp::from_microsecond(now.as_microsecond()).unwrap_or(now);
+    line.insert("ts".into(), ts.to_string().into());
     line.insert("level".into(), level.into());
+    line.insert(
+        "component".into(),
+        COMPONENT.get().copied().unwrap_or("unknown").into(),
+    );
     line.insert("msg".into(), msg.into());
     if let Value::Object(extra) = fields {
         line.extend(extra);
