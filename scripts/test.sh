@@ -27,7 +27,12 @@ export SPIN_BIN
 echo "== spin: $("$SPIN_BIN" --version)"
 
 echo "== build: release components (wasm32-wasip2)"
-cargo build --target wasm32-wasip2 --release -p subscriptions -p notification -p recurrence -p scheduler -p metrics
+# One cargo invocation per component, as `spin build` runs them: built
+# together, cargo would unify features across them (the time-zone database
+# that notification and recurrence need would land in every component).
+for component in subscriptions notification recurrence scheduler metrics; do
+  cargo build --target wasm32-wasip2 --release -p "$component"
+done
 
 echo "== lint: fmt and clippy (native and wasm32-wasip2)"
 cargo fmt --all -- --check

@@ -21,12 +21,11 @@ pub fn set_component(name: &'static str) {
 }
 
 /// Writes `{"ts", "level", "component", "msg", ...fields}` as one line;
-/// `ts` is RFC 3339 in UTC (`Z`), microseconds.
+/// `ts` is RFC 3339 in UTC (`Z`), always six fraction digits.
 pub fn event(level: &str, msg: &str, fields: Value) {
     let mut line = Map::new();
-    let now = jiff::Timestamp::now();
-    let ts = jiff::Timestamp::from_microsecond(now.as_microsecond()).unwrap_or(now);
-    line.insert("ts".into(), ts.to_string().into());
+    let ts = dapr_pubsub::epoch_micros::fixed_micros(dapr_pubsub::epoch_micros::now());
+    line.insert("ts".into(), ts.into());
     line.insert("level".into(), level.into());
     line.insert(
         "component".into(),

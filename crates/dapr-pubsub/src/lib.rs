@@ -7,6 +7,7 @@
 //! end-to-end tests check this crate against an independent reading.
 
 pub mod delivery;
+pub mod epoch_micros;
 pub mod event_time;
 pub mod publish;
 pub mod rejection;

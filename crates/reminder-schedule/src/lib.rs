@@ -24,7 +24,6 @@ pub mod plan;
 pub mod reminder;
 pub mod settings;
 pub mod tally;
-pub mod time;
 pub mod trace;
 
 pub use plan::{decide, plan_page, Decision, PagePlan};

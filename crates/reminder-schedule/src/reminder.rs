@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::time;
+use dapr_pubsub::epoch_micros;
 
 /// The topic reminders are published to.
 pub const TOPIC: &str = "reminders";
@@ -34,7 +34,11 @@ impl Due {
     /// the same id however often it is published, and a changed `remind_at`
     /// is a new reminder with a new id.
     pub fn event_id(&self) -> String {
-        let name = format!("{}/{}", self.task_id, time::fixed_micros(self.remind_at_us));
+        let name = format!(
+            "{}/{}",
+            self.task_id,
+            epoch_micros::fixed_micros(self.remind_at_us)
+        );
         Uuid::new_v5(&Uuid::NAMESPACE_URL, name.as_bytes()).to_string()
     }
 
@@ -44,8 +48,8 @@ impl Due {
             "task_id": self.task_id,
             "user_id": self.user_id,
             "title": self.title,
-            "due_at": self.due_at_us.map(time::rfc3339),
-            "remind_at": time::rfc3339(self.remind_at_us),
+            "due_at": self.due_at_us.map(epoch_micros::rfc3339),
+            "remind_at": epoch_micros::rfc3339(self.remind_at_us),
         })
     }
 }

@@ -1,7 +1,8 @@
-//! Instants as microseconds since the Unix epoch, UTC. Postgres keeps
-//! `timestamptz` at microsecond precision, so this is exact both ways and
-//! needs no date library: the civil date comes from Howard Hinnant's
-//! `civil_from_days` algorithm.
+//! Instants as microseconds since the Unix epoch, written in UTC. Postgres
+//! keeps `timestamptz` at microsecond precision, so this is exact both ways
+//! and needs no date library (which would add about 190 KB to components
+//! that only stamp log lines or publish reminders): the civil date comes
+//! from Howard Hinnant's `civil_from_days` algorithm.
 
 /// Microseconds in a second.
 const MICROS: i64 = 1_000_000;
@@ -53,6 +54,13 @@ pub fn fixed_micros(epoch_us: i64) -> String {
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
         c.year, c.month, c.day, c.hour, c.minute, c.second, c.micro
     )
+}
+
+/// Now, in microseconds since the Unix epoch (0 if the clock is before it).
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 /// RFC 3339 in UTC for payloads: `2026-12-01T08:30:00Z`, with six fraction
