@@ -18,26 +18,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-1000000}
-pg_bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
-dir=$(mktemp -d "${TMPDIR:-/tmp}/scheduler-bench.XXXXXX")
-port=$((20000 + RANDOM % 20000))
-as_pg=()
-if [ "$(id -u)" = 0 ]; then
-  chown postgres "$dir"
-  as_pg=(runuser -u postgres --)
-fi
-cleanup() {
-  "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-
-"${as_pg[@]}" "$pg_bin/initdb" -D "$dir/data" -U postgres -A trust >/dev/null
-"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-  -o "-p $port -k $dir -c listen_addresses='' -c shared_buffers=256MB -c fsync=off -c synchronous_commit=off" start >/dev/null
-url="postgresql://postgres@/postgres?host=$dir&port=$port"
-psql() { "$pg_bin/psql" "$url" -X -q -v ON_ERROR_STOP=1 "$@"; }
-DATABASE_URL="$url" PSQL="$pg_bin/psql" sh "$root/migrations/migrate.sh" >/dev/null
+# shellcheck source=bench/throwaway_pg.sh
+source "$root/bench/throwaway_pg.sh" scheduler-bench
 
 # The tick's read as the component runs it, with the default batch.
 tick_sql=$(awk '/^const DUE: &str = "\\$/ {on=1; next} on && /";$/ {sub(/";$/, ""); print; exit} on {print}' \
