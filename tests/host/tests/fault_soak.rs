@@ -11,17 +11,15 @@
 //! flight. Bounded: a fixed number of events, each redelivered at most
 //! 4,000 times 5 ms apart.
 
+mod both_services;
 mod hostile_support;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use component_host::derived_manifest::Derive;
-use component_host::fakes::dapr::{AppStatus, DaprDriver, DeliverOptions};
-use component_host::fakes::email::Provider;
+use component_host::fakes::dapr::{AppStatus, DeliverOptions};
 use component_host::fakes::{FakeEmailRelay, FakeFcm, FakeSidecar, TestServiceAccount};
 use component_host::pg_cluster::fresh_database;
-use component_host::TestApp;
 use hostile_support::Rng;
 use serde_json::json;
 
@@ -38,31 +36,15 @@ async fn five_thousand_events_through_faults_settle_exactly_once() {
     let relay = FakeEmailRelay::start().await.expect("relay");
     let account = TestServiceAccount::new("soak-project");
     let fcm = FakeFcm::start(&account).await.expect("fcm");
-    let mut vars: HashMap<String, String> = HashMap::from([
-        ("database_url".to_owned(), db.url()),
-        ("database_host".to_owned(), db.host_port()),
-        (
-            "email_from".to_owned(),
-            "Todo <todo@example.com>".to_owned(),
-        ),
-    ]);
-    for (k, v) in sidecar
-        .spin_variables()
-        .into_iter()
-        .chain(relay.spin_variables(Provider::Resend))
-        .chain(fcm.spin_variables(&account))
-    {
-        vars.insert(k.to_owned(), v);
-    }
-    let manifest = Derive::keeping(
+    let (app, driver) = both_services::start(
         "fault-soak.toml",
-        &["notification", "recurrence", "subscriptions"],
+        &db,
+        &sidecar,
+        &relay,
+        Some((&fcm, &account)),
     )
-    .write()
-    .expect("manifest");
-    let app = TestApp::start(&manifest, &vars).await.expect("app starts");
-    let mut driver = DaprDriver::new(app.base_url()).with_retry_delay(Duration::from_millis(5));
-    driver.subscribe().await.expect("subscribe");
+    .await;
+    let driver = driver.with_retry_delay(Duration::from_millis(5));
     let pg = db.client().await;
     pg.execute(
         "INSERT INTO subscribers (user_id, email, timezone, channels) VALUES ('u-soak', $1, 'UTC', '{email,push}')",

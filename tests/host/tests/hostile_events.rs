@@ -7,15 +7,14 @@
 //! with a Dapr status, a DROP keeps exactly one `rejected_events` row, good
 //! bulk entries are handled exactly once, and the app is healthy afterwards.
 
+mod both_services;
 mod hostile_support;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use base64ct::Encoding as _;
 use component_host::client;
-use component_host::derived_manifest::Derive;
 use component_host::fakes::dapr::{BulkEntry, DaprDriver};
-use component_host::fakes::email::Provider;
 use component_host::fakes::{FakeEmailRelay, FakeSidecar};
 use component_host::pg_cluster::{fresh_database, TestDatabase};
 use component_host::TestApp;
@@ -41,30 +40,7 @@ async fn world() -> World {
     let db = fresh_database().await.expect("database");
     let sidecar = FakeSidecar::start().await.expect("sidecar");
     let relay = FakeEmailRelay::start().await.expect("relay");
-    let mut vars: HashMap<String, String> = HashMap::from([
-        ("database_url".to_owned(), db.url()),
-        ("database_host".to_owned(), db.host_port()),
-        (
-            "email_from".to_owned(),
-            "Todo <todo@example.com>".to_owned(),
-        ),
-    ]);
-    for (k, v) in sidecar
-        .spin_variables()
-        .into_iter()
-        .chain(relay.spin_variables(Provider::Resend))
-    {
-        vars.insert(k.to_owned(), v);
-    }
-    let manifest = Derive::keeping(
-        "hostile-e2e.toml",
-        &["notification", "recurrence", "subscriptions"],
-    )
-    .write()
-    .expect("manifest");
-    let app = TestApp::start(&manifest, &vars).await.expect("app starts");
-    let mut driver = DaprDriver::new(app.base_url());
-    driver.subscribe().await.expect("subscribe");
+    let (app, driver) = both_services::start("hostile-e2e.toml", &db, &sidecar, &relay, None).await;
     let pg = db.client().await;
     for (user, address) in [("u-hostile", ADDRESS), ("u-good", GOOD_ADDRESS)] {
         pg.execute(
