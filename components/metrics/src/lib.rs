@@ -27,7 +27,7 @@
 
 mod store;
 
-use component_kit::{log, respond};
+use component_kit::respond;
 use metrics_exposition::{render, CONTENT_TYPE};
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
@@ -38,7 +38,12 @@ const METRICS: &str = "/metrics";
 /// Serves `GET /metrics`, open to scrapers without a token.
 #[http_component]
 fn handle(req: Request) -> Response {
-    component_kit::log::set_component("metrics");
+    component_kit::log::init("metrics");
+    component_kit::log::request_span(&req).in_scope(|| route(req))
+}
+
+/// Dispatches on the path, inside the request's log span.
+fn route(req: Request) -> Response {
     if req.path() != METRICS {
         return respond::not_found();
     }
@@ -49,9 +54,10 @@ fn handle(req: Request) -> Response {
         Ok(store::Scrape::Full(snapshot, ready)) => render(Some(&snapshot), ready),
         Ok(store::Scrape::Unmigrated) => render(None, false),
         Err(fault) => {
-            log::warn(
-                "metrics unavailable",
-                serde_json::json!({"component": "metrics", "reason": "database_unavailable", "detail": fault}),
+            tracing::warn!(
+                reason = "database_unavailable",
+                detail = %fault,
+                "metrics unavailable"
             );
             return respond::error(
                 503,

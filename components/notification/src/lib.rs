@@ -10,10 +10,17 @@ mod events;
 use component_kit::{auth, readiness, respond, vars};
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
+use tracing::Instrument;
 
 #[http_component]
 async fn handle(req: Request) -> Response {
-    component_kit::log::set_component("notification");
+    component_kit::log::init("notification");
+    let span = component_kit::log::request_span(&req);
+    route(req).instrument(span).await
+}
+
+/// Dispatches on the path, inside the request's log span.
+async fn route(req: Request) -> Response {
     let path = req.path().to_owned();
     if path == "/notifications/readyz" {
         return match req.method() {

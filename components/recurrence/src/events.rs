@@ -5,11 +5,10 @@
 
 use component_kit::dapr::{self, Outcome, Sidecar};
 use component_kit::db::{self, DbError, DbFault};
-use component_kit::log;
 use dapr_pubsub::{CloudEvent, RejectReason};
-use serde_json::json;
 use spin_sdk::http::{Request, Response};
 use spin_sdk::pg4::Connection;
+use tracing::Instrument;
 
 use crate::payload::{self, TASK_COMPLETED};
 use crate::plan::{self, Plan};
@@ -40,16 +39,22 @@ struct Worker {
 impl Worker {
     async fn handle(&mut self, event: &CloudEvent) -> Outcome {
         if event.event_type != TASK_COMPLETED {
+            tracing::info!(
+                reason = "ignored_type",
+                "event type not handled here; acknowledged"
+            );
             return Outcome::Success;
         }
         let completed = match payload::parse(&event.data) {
             Ok(completed) => completed,
             Err(e) => return reject(RejectReason::SchemaViolation, e.to_string()),
         };
+        let span = tracing::info_span!("completion", task_id = %completed.task_id);
         if !completed.has_recurrence {
+            span.in_scope(|| tracing::info!("task is not recurring; nothing to create"));
             return Outcome::Success;
         }
-        match self.create_next(event, &completed).await {
+        match self.create_next(event, &completed).instrument(span).await {
             Ok(outcome) => outcome,
             Err(fault) => {
                 // The connection may be broken; the next entry opens anew.
@@ -75,19 +80,11 @@ impl Worker {
         let new = match plan::next_task(&row, completed.completed_at) {
             Ok(Plan::Create(new)) => new,
             Ok(Plan::NotRecurring) => {
-                info(
-                    "task has no recurrence rule; nothing to create",
-                    event,
-                    &row.id,
-                );
+                tracing::info!("task has no recurrence rule; nothing to create");
                 return Ok(Outcome::Success);
             }
             Ok(Plan::SeriesOver) => {
-                info(
-                    "series is over (COUNT or UNTIL); nothing to create",
-                    event,
-                    &row.id,
-                );
+                tracing::info!("series is over (COUNT or UNTIL); nothing to create");
                 return Ok(Outcome::Success);
             }
             Err((reason, detail)) => return Ok(reject(reason, detail)),
@@ -114,10 +111,12 @@ impl Worker {
         if let Err(why) = published {
             return Ok(Outcome::Retry(why.to_string()));
         }
-        log::info(
-            "next occurrence created",
-            json!({"event_id": event.id, "task_id": row.id, "new_task_id": task_id,
-                   "occurrence": new.occurrence, "due_at": new.due_at, "inserted": stored.inserted}),
+        tracing::info!(
+            new_task_id = %task_id,
+            occurrence = new.occurrence,
+            due_at = %new.due_at,
+            inserted = stored.inserted,
+            "next occurrence created"
         );
         Ok(Outcome::Success)
     }
@@ -134,8 +133,4 @@ impl Worker {
 
 fn reject(reason: RejectReason, detail: String) -> Outcome {
     Outcome::Drop { reason, detail }
-}
-
-fn info(msg: &str, event: &CloudEvent, task_id: &str) {
-    log::info(msg, json!({"event_id": event.id, "task_id": task_id}));
 }

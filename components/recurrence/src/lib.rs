@@ -44,12 +44,19 @@ mod store;
 use component_kit::{auth, readiness, respond, vars};
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
+use tracing::Instrument;
 
 /// Readiness is open (probes carry no token); every other route needs
 /// `app_api_token` when it is set.
 #[http_component]
 async fn handle(req: Request) -> Response {
-    component_kit::log::set_component("recurrence");
+    component_kit::log::init("recurrence");
+    let span = component_kit::log::request_span(&req);
+    route(req).instrument(span).await
+}
+
+/// Dispatches on the path, inside the request's log span.
+async fn route(req: Request) -> Response {
     let path = req.path();
     if path == "/recurrence/readyz" {
         return match req.method() {

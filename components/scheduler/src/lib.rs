@@ -41,6 +41,7 @@ mod tick;
 use component_kit::{auth, readiness, respond, vars};
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
+use tracing::Instrument;
 
 /// The cron binding's route.
 const TICK: &str = "/scheduler/tick";
@@ -52,7 +53,13 @@ const READYZ: &str = "/scheduler/readyz";
 /// a 2xx or 405) and does nothing, so it needs no token; `POST` does.
 #[http_component]
 async fn handle(req: Request) -> Response {
-    component_kit::log::set_component("scheduler");
+    component_kit::log::init("scheduler");
+    let span = component_kit::log::request_span(&req);
+    route(req).instrument(span).await
+}
+
+/// Dispatches on the path, inside the request's log span.
+async fn route(req: Request) -> Response {
     if req.path() == READYZ {
         return match req.method() {
             Method::Get => readiness::check(),

@@ -4,10 +4,9 @@
 
 use component_kit::dapr::Sidecar;
 use component_kit::db::{self, DbFault};
-use component_kit::{log, respond, vars};
-use reminder_schedule::trace::is_traceparent;
+use component_kit::{respond, vars};
+use dapr_pubsub::trace::valid_traceparent;
 use reminder_schedule::{plan_page, Settings, Tally, REMINDER_DUE, TOPIC};
-use serde_json::json;
 use spin_sdk::http::{Request, Response};
 use spin_sdk::pg4::Connection;
 
@@ -27,33 +26,33 @@ pub async fn handle(req: &Request) -> Response {
     ) {
         Ok(settings) => settings,
         Err(message) => {
-            log::warn(
-                "scheduler tick refused",
-                json!({"reason": "invalid_configuration", "detail": message}),
+            tracing::warn!(
+                reason = "invalid_configuration",
+                detail = %message,
+                "scheduler tick refused"
             );
             return respond::error(500, "invalid_configuration", message);
         }
     };
-    let traceparent = req
-        .header("traceparent")
-        .and_then(|v| v.as_str())
-        .filter(|t| is_traceparent(t));
+    let traceparent = valid_traceparent(req.header("traceparent").and_then(|v| v.as_str()));
     match run(settings, traceparent).await {
         Ok(tally) => {
             if !tally.is_quiet() {
-                log::info(
-                    "scheduler tick",
-                    json!({"published": tally.published,
-                           "skipped": tally.skipped, "failed": tally.failed,
-                           "remaining": tally.remaining}),
+                tracing::info!(
+                    published = tally.published,
+                    skipped = tally.skipped,
+                    failed = tally.failed,
+                    remaining = tally.remaining,
+                    "scheduler tick"
                 );
             }
             respond::json(200, &tally)
         }
         Err(fault) => {
-            log::warn(
-                "scheduler tick failed",
-                json!({"reason": "database_unavailable", "detail": fault.0}),
+            tracing::warn!(
+                reason = "database_unavailable",
+                detail = %fault.0,
+                "scheduler tick failed"
             );
             respond::error(503, "database_unavailable", fault.0)
         }
@@ -84,9 +83,10 @@ async fn run(settings: Settings, traceparent: Option<&str>) -> Result<Tally, DbF
     if let Err(fault) = store::unlock(&conn) {
         // The connection is likely gone, and the lock with it; Spin's pool
         // also unlocks when it recycles the connection.
-        log::warn(
-            "scheduler lock release failed",
-            json!({"reason": "database_unavailable", "detail": fault.0}),
+        tracing::warn!(
+            reason = "database_unavailable",
+            detail = %fault.0,
+            "scheduler lock release failed"
         );
     }
     result
@@ -119,16 +119,19 @@ async fn locked(
             match sent {
                 Ok(()) => {
                     records.push((due, State::Published));
-                    log::info(
-                        "reminder published",
-                        json!({"event_id": event_id, "task_id": due.task_id}),
+                    tracing::info!(
+                        event_id = %event_id,
+                        task_id = %due.task_id,
+                        "reminder published"
                     );
                 }
                 Err(why) => {
-                    log::warn(
-                        "reminder publish failed; the next tick retries it",
-                        json!({"event_id": event_id, "task_id": due.task_id,
-                               "reason": "publish_failed", "detail": why}),
+                    tracing::warn!(
+                        event_id = %event_id,
+                        task_id = %due.task_id,
+                        reason = "publish_failed",
+                        detail = %why,
+                        "reminder publish failed; the next tick retries it"
                     );
                     failed = true;
                     break;

@@ -2,13 +2,18 @@
 //! `dapr_services`, so one Spin app can run as one Dapr app or be split per
 //! component with one sidecar each (docs/CONTRACT.md, "Dapr behaviour").
 
-use component_kit::{auth, log, respond, vars};
+use component_kit::{auth, respond, vars};
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    component_kit::log::set_component("subscriptions");
+    component_kit::log::init("subscriptions");
+    component_kit::log::request_span(&req).in_scope(|| route(req))
+}
+
+/// Dispatches on the path, inside the request's log span.
+fn route(req: Request) -> Response {
     if !auth::is_authorised(&req, &vars::get_or("app_api_token", "")) {
         return respond::unauthorised();
     }
@@ -20,9 +25,10 @@ fn handle(req: Request) -> Response {
     match dapr_pubsub::subscriptions_for(&services, &pubsub) {
         Ok(subs) => respond::json(200, &subs),
         Err(err) => {
-            log::warn(
-                "dapr_services names an unknown service",
-                serde_json::json!({"reason": "unknown_service", "service": err.0}),
+            tracing::warn!(
+                reason = "unknown_service",
+                service = %err.0,
+                "dapr_services names an unknown service"
             );
             respond::json(
                 500,

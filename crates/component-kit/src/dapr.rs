@@ -9,8 +9,9 @@ use dapr_pubsub::{
     PublishRequest, RejectReason, RejectedEvent,
 };
 use spin_sdk::http::{Method, Request, Response};
+use tracing::Instrument;
 
-use crate::{db, deadline, log, respond, vars};
+use crate::{db, deadline, respond, vars};
 
 /// Deadline of one publish to the sidecar (Dapr's own publish timeout is 5 s).
 pub const PUBLISH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -33,17 +34,22 @@ pub enum Outcome {
 
 /// Answers a Dapr delivery on `topic`: each event (one, or each bulk entry)
 /// goes through `handle`; malformed ones are dropped and kept without it.
+/// Each event is handled in an `event` span (CloudEvent id, type, topic,
+/// trace id) and carries the trace it continues (`dapr_pubsub::trace`).
 pub async fn answer_delivery<F>(req: &Request, topic: &str, mut handle: F) -> Response
 where
     F: AsyncFnMut(&CloudEvent) -> Outcome,
 {
+    let header = req.header("traceparent").and_then(|v| v.as_str());
     match parse_delivery(req.body()) {
-        DeliveryBody::Single(entry) => respond::delivery(process(entry, topic, &mut handle).await),
+        DeliveryBody::Single(entry) => {
+            respond::delivery(process(entry, topic, header, &mut handle).await)
+        }
         DeliveryBody::Bulk(entries) => {
             let mut statuses = Vec::with_capacity(entries.len());
             for entry in entries {
                 let entry_id = entry.entry_id.clone().unwrap_or_default();
-                let status = process(entry, topic, &mut handle).await;
+                let status = process(entry, topic, header, &mut handle).await;
                 statuses.push(EntryStatus { entry_id, status });
             }
             respond::bulk_delivery(&BulkResponse { statuses })
@@ -71,33 +77,83 @@ where
     }
 }
 
-async fn process<F>(entry: DeliveryEntry, topic: &str, handle: &mut F) -> AppStatus
+async fn process<F>(
+    entry: DeliveryEntry,
+    topic: &str,
+    header_traceparent: Option<&str>,
+    handle: &mut F,
+) -> AppStatus
 where
     F: AsyncFnMut(&CloudEvent) -> Outcome,
 {
-    match entry.event {
-        Err((reason, partial)) => reject(rejected(&partial, topic, reason, reason.as_str().into())),
-        Ok(event) => match handle(&event).await {
-            Outcome::Success => AppStatus::Success,
-            Outcome::Retry(why) => {
-                log::warn(
-                    "event will be retried",
-                    serde_json::json!({"event_id": event.id, "type": event.event_type, "topic": topic, "reason": "transient", "detail": why}),
-                );
-                AppStatus::Retry
-            }
-            Outcome::Drop { reason, detail } => {
-                let partial = Partial {
-                    id: Some(event.id.clone()),
-                    source: Some(event.source.clone()),
-                    event_type: Some(event.event_type.clone()),
-                    topic: event.topic.clone(),
-                    raw: event.raw.clone(),
-                };
-                reject(rejected(&partial, topic, reason, detail))
-            }
-        },
+    let mut event = match entry.event {
+        Ok(event) => event,
+        Err((reason, partial)) => {
+            let trace = dapr_pubsub::trace::continued(header_traceparent, None);
+            let span = event_span(
+                partial.id.as_deref(),
+                partial.event_type.as_deref(),
+                topic,
+                trace,
+            );
+            let _entered = span.enter();
+            return reject(rejected(&partial, topic, reason, reason.as_str().into()));
+        }
+    };
+    let trace = dapr_pubsub::trace::continued(header_traceparent, event.traceparent.as_deref())
+        .map(str::to_owned);
+    event.traceparent = trace;
+    let span = event_span(
+        Some(&event.id),
+        Some(&event.event_type),
+        topic,
+        event.traceparent.as_deref(),
+    );
+    let outcome = handle(&event).instrument(span.clone()).await;
+    let _entered = span.enter();
+    match outcome {
+        Outcome::Success => AppStatus::Success,
+        Outcome::Retry(why) => {
+            tracing::warn!(reason = "transient", detail = %why, "event will be retried");
+            AppStatus::Retry
+        }
+        Outcome::Drop { reason, detail } => {
+            let partial = Partial {
+                id: Some(event.id.clone()),
+                source: Some(event.source.clone()),
+                event_type: Some(event.event_type.clone()),
+                topic: event.topic.clone(),
+                raw: event.raw.clone(),
+            };
+            reject(rejected(&partial, topic, reason, detail))
+        }
     }
+}
+
+/// The span every line about one delivered event is written in.
+fn event_span(
+    id: Option<&str>,
+    event_type: Option<&str>,
+    topic: &str,
+    traceparent: Option<&str>,
+) -> tracing::Span {
+    let span = tracing::info_span!(
+        "event",
+        event_id = tracing::field::Empty,
+        event_type = tracing::field::Empty,
+        topic,
+        trace_id = tracing::field::Empty,
+    );
+    if let Some(id) = id {
+        span.record("event_id", id);
+    }
+    if let Some(event_type) = event_type {
+        span.record("event_type", event_type);
+    }
+    if let Some(trace_id) = traceparent.and_then(dapr_pubsub::trace::trace_id) {
+        span.record("trace_id", trace_id);
+    }
+    span
 }
 
 fn rejected(partial: &Partial, topic: &str, reason: RejectReason, detail: String) -> RejectedEvent {
@@ -116,10 +172,10 @@ fn rejected(partial: &Partial, topic: &str, reason: RejectReason, detail: String
 /// the answer is RETRY instead, so the event is never lost.
 fn reject(event: RejectedEvent) -> AppStatus {
     let event = event.storable();
-    log::warn(
-        "event dropped",
-        serde_json::json!({"event_id": event.id, "type": event.event_type, "topic": event.topic,
-            "reason": event.reason.as_str(), "detail": event.detail}),
+    tracing::warn!(
+        reason = event.reason.as_str(),
+        detail = %event.detail,
+        "event dropped"
     );
     let kept = db::open().and_then(|conn| {
         db::execute(
@@ -140,9 +196,10 @@ fn reject(event: RejectedEvent) -> AppStatus {
     match kept {
         Ok(_) => AppStatus::Drop,
         Err(e) => {
-            log::warn(
-                "could not keep dropped event; asking for redelivery",
-                serde_json::json!({"event_id": event.id, "reason": "rejected_event_not_stored", "detail": e.to_string()}),
+            tracing::warn!(
+                reason = "rejected_event_not_stored",
+                detail = %e,
+                "could not keep dropped event; asking for redelivery"
             );
             AppStatus::Retry
         }

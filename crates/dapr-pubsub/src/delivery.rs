@@ -18,7 +18,9 @@ pub struct CloudEvent {
     pub topic: Option<String>,
     /// Dapr's `pubsubname` extension.
     pub pubsubname: Option<String>,
-    /// W3C trace context to propagate to outbound calls.
+    /// The W3C trace context its handling continues: as parsed, the
+    /// envelope's attribute; a delivery's answerer replaces it with the one
+    /// [`crate::trace::continued`] picks, so handlers read the rule's choice.
     pub traceparent: Option<String>,
     /// The payload; a JSON string holding JSON is unwrapped once.
     pub data: Value,

@@ -1,8 +1,15 @@
-//! W3C Trace Context: the `traceparent` a delivery carries (in the
-//! CloudEvent envelope or the HTTP header) is forwarded to every outbound
-//! call and publish of its handling, but only when it is well formed: the
-//! value comes from an untrusted event, and a malformed one (including a
-//! header-injection attempt) is dropped silently.
+//! W3C Trace Context: which trace an event's handling continues, and the
+//! check that keeps a malformed value (an untrusted event's, including a
+//! header-injection attempt) out of every outbound call.
+//!
+//! **The rule, the same in every component:** the delivery's HTTP
+//! `traceparent` header first, the CloudEvent envelope's `traceparent`
+//! attribute only when the header is missing or malformed. daprd sets the
+//! header on every delivery (a child of the envelope's context, so the same
+//! trace id), and Spin 3.6.3 continues that header in its own spans and,
+//! with OpenTelemetry export on, stamps its span's context over the
+//! `traceparent` of every outbound request; following the header keeps the
+//! component's log lines and outbound calls in the trace Spin exports.
 
 /// `true` for a W3C Trace Context `traceparent` value (version 00 layout;
 /// later versions may append fields after the flags).
@@ -19,11 +26,28 @@ pub fn is_traceparent(value: &str) -> bool {
         && hex(parts.next(), 2)
         && (version == Some("00") && parts.next().is_none() || version != Some("00"))
         && value.bytes().all(|b| (0x21..0x7f).contains(&b))
+        // All-zero trace and parent ids are invalid (W3C Trace Context 3.2.2).
+        && value.get(3..35).is_some_and(|id| id.bytes().any(|b| b != b'0'))
+        && value.get(36..52).is_some_and(|id| id.bytes().any(|b| b != b'0'))
 }
 
 /// The value to forward: `value` trimmed, if it is a valid `traceparent`.
 pub fn valid_traceparent(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| is_traceparent(v))
+}
+
+/// The trace a delivered event continues (the module's rule): the HTTP
+/// header if valid, else the envelope's attribute if valid.
+pub fn continued<'a>(header: Option<&'a str>, envelope: Option<&'a str>) -> Option<&'a str> {
+    valid_traceparent(header).or_else(|| valid_traceparent(envelope))
+}
+
+/// The trace id of a valid `traceparent` (the 32 hex digits log lines
+/// carry as `trace_id`).
+pub fn trace_id(traceparent: &str) -> Option<&str> {
+    traceparent
+        .get(3..35)
+        .filter(|_| is_traceparent(traceparent))
 }
 
 #[cfg(test)]
@@ -43,8 +67,22 @@ mod tests {
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
             "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
             "00-xyz92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
         ] {
             assert_eq!(valid_traceparent(Some(bad)), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn the_header_wins_and_the_envelope_stands_in_for_a_missing_or_bad_one() {
+        let header = "00-11111111111111111111111111111111-2222222222222222-01";
+        let envelope = "00-33333333333333333333333333333333-4444444444444444-01";
+        assert_eq!(continued(Some(header), Some(envelope)), Some(header));
+        assert_eq!(continued(None, Some(envelope)), Some(envelope));
+        assert_eq!(continued(Some("garbage"), Some(envelope)), Some(envelope));
+        assert_eq!(continued(Some("garbage"), None), None);
+        assert_eq!(trace_id(header), Some("11111111111111111111111111111111"));
+        assert_eq!(trace_id("garbage"), None);
     }
 }

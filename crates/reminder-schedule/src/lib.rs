@@ -24,7 +24,6 @@ pub mod plan;
 pub mod reminder;
 pub mod settings;
 pub mod tally;
-pub mod trace;
 
 pub use plan::{decide, plan_page, Decision, PagePlan};
 pub use reminder::{Due, REMINDER_DUE, TOPIC};

@@ -4,7 +4,7 @@
 
 mod notification_events_support;
 
-use component_host::fakes::dapr::{AppStatus, BulkEntry, DeliverOptions};
+use component_host::fakes::dapr::{trace_id, AppStatus, BulkEntry, DeliverOptions};
 use notification_events_support::*;
 use serde_json::{json, Value};
 
@@ -71,7 +71,10 @@ async fn each_device_gets_one_message_with_collapse_keys_and_data() {
         assert_eq!(push.data("remind_at"), Some(REMIND_AT));
         assert_eq!(push.data("reminder_id"), Some(collapse.as_str()));
         assert_eq!(push.data("delivery_id"), row["delivery_id"].as_str());
-        assert_eq!(push.traceparent.as_deref(), Some(TRACEPARENT));
+        assert_eq!(
+            trace_id(push.traceparent.as_deref()),
+            trace_id(Some(TRACEPARENT))
+        );
     }
     assert_eq!(env.fcm.token_requests(), 1);
     assert_eq!(env.fcm.tokens_issued(), 1);

@@ -6,7 +6,7 @@
 
 mod recurrence_support;
 
-use component_host::fakes::dapr::{AppStatus, DeliverOptions};
+use component_host::fakes::dapr::{trace_id, AppStatus, DeliverOptions};
 use recurrence_support::{answered, at, instant, Env, Task};
 use serde_json::Value;
 
@@ -109,8 +109,8 @@ async fn complete_and_check(
     );
     assert_eq!(p.cloudevent_type.as_deref(), Some("task.created"));
     assert_eq!(
-        p.traceparent.as_deref(),
-        Some(TRACEPARENT),
+        trace_id(p.traceparent.as_deref()),
+        trace_id(Some(TRACEPARENT)),
         "{rule}: trace continues"
     );
     assert_eq!(p.content_type.as_deref(), Some("application/json"));
@@ -435,4 +435,44 @@ async fn other_types_non_recurring_events_and_rule_less_tasks_are_acknowledged()
     assert_eq!(env.task_count().await, 2);
     assert!(env.sidecar.publish_attempts().is_empty());
     assert!(env.rejected().await.is_empty());
+}
+
+/// The same trace rule as the notification service (README, "Logs and
+/// traces"): the delivery's `traceparent` header over the envelope's, in
+/// the `task.created` publish and in the component's log line.
+#[tokio::test]
+async fn the_announcement_and_the_log_line_follow_the_delivery_header() {
+    let env = Env::start().await;
+    let header = "00-11111111111111111111111111111111-2222222222222222-01";
+    let task = Task::recurring("FREQ=DAILY", "2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z");
+    let id = env.insert(&task).await;
+    let options = DeliverOptions::new()
+        .traceparent(TRACEPARENT)
+        .header_traceparent(Some(header));
+    let delivery = env.complete(&id, "2026-03-02T10:00:00Z", options).await;
+    assert!(
+        answered(&delivery, AppStatus::Success),
+        "{}",
+        delivery.body_text()
+    );
+    let published = env.sidecar.publishes_to("task-events");
+    assert_eq!(published.len(), 1);
+    assert_eq!(
+        trace_id(published[0].traceparent.as_deref()),
+        trace_id(Some(header))
+    );
+    let out = env.app.component_stdout("recurrence");
+    let created: Vec<Value> = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["msg"] == "next occurrence created")
+        .collect();
+    assert_eq!(created.len(), 1, "{out}");
+    assert_eq!(created[0]["trace_id"], "11111111111111111111111111111111");
+    assert_eq!(created[0]["task_id"], id.as_str());
+    assert_eq!(
+        created[0]["event_id"],
+        delivery.event_id.as_deref().unwrap_or_default()
+    );
+    assert_eq!(created[0]["component"], "recurrence");
 }

@@ -5,7 +5,7 @@
 //! another user moves it there (the app was signed into another account),
 //! rather than failing or pushing one user's reminders to another's phone.
 
-use component_kit::{db, log, respond};
+use component_kit::{db, respond};
 use notification_delivery::mask_token;
 use serde::Deserialize;
 use spin_sdk::http::Response;
@@ -69,9 +69,10 @@ pub fn register(user_id: &str, body: &[u8]) -> Result<Response, Refusal> {
     };
     let moved = previous_owner.as_deref().is_some_and(|p| p != user_id);
     if moved {
-        log::info(
-            "device token moved to another subscriber",
-            serde_json::json!({"token": mask_token(&input.token), "user_id": user_id}),
+        tracing::info!(
+            token = %mask_token(&input.token),
+            user_id,
+            "device token moved to another subscriber"
         );
     }
     // An update with no previous owner in our snapshot means a concurrent

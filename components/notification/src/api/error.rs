@@ -4,7 +4,7 @@
 //! answered 503.
 
 use component_kit::db::DbFault;
-use component_kit::{log, respond};
+use component_kit::respond;
 use notification_delivery::api::ApiError;
 use spin_sdk::http::Response;
 
@@ -36,9 +36,10 @@ impl Refusal {
         let e = match self {
             Refusal::Api(e) => e,
             Refusal::Database(fault) => {
-                log::warn(
-                    "subscriber API: database unavailable",
-                    serde_json::json!({"reason": "database_unavailable", "detail": fault.to_string()}),
+                tracing::warn!(
+                    reason = "database_unavailable",
+                    detail = %fault,
+                    "subscriber API: database unavailable"
                 );
                 ApiError::database_unavailable()
             }

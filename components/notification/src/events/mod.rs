@@ -45,11 +45,7 @@ pub async fn handle(req: Request) -> Response {
     if *req.method() != Method::Post {
         return respond::method_not_allowed("POST");
     }
-    let header_traceparent = req
-        .header("traceparent")
-        .and_then(|v| v.as_str())
-        .map(str::to_owned);
-    let mut worker = reminder::ReminderWorker::new(header_traceparent);
+    let mut worker = reminder::ReminderWorker::new();
     dapr::answer_delivery(&req, TOPIC, async |event: &CloudEvent| {
         worker.handle(event).await
     })

@@ -4,7 +4,7 @@
 
 use component_kit::dapr::Sidecar;
 use component_kit::db::{self, DbFault};
-use component_kit::{log, respond};
+use component_kit::respond;
 use dapr_pubsub::trace::valid_traceparent;
 use notification_delivery::NotificationOutcome;
 use serde_json::json;
@@ -41,17 +41,15 @@ pub async fn flush(req: &Request) -> Response {
     match run(req).await {
         Ok((published, failed)) => {
             if published + failed > 0 {
-                log::info(
-                    "outbox flushed",
-                    json!({"published": published, "publish_failed": failed}),
-                );
+                tracing::info!(published, publish_failed = failed, "outbox flushed");
             }
             respond::json(200, &json!({"published": published, "failed": failed}))
         }
         Err(fault) => {
-            log::warn(
-                "outbox flush failed",
-                json!({"reason": "database_unavailable", "detail": fault.to_string()}),
+            tracing::warn!(
+                reason = "database_unavailable",
+                detail = %fault,
+                "outbox flush failed"
             );
             respond::error(503, "database_unavailable", fault.to_string())
         }
@@ -70,9 +68,10 @@ async fn run(req: &Request) -> Result<(usize, usize), DbFault> {
         let event: NotificationOutcome = match serde_json::from_value(row) {
             Ok(event) => event,
             Err(e) => {
-                log::warn(
-                    "unpublished delivery row cannot be read",
-                    json!({"reason": "unreadable_row", "detail": e.to_string()}),
+                tracing::warn!(
+                    reason = "unreadable_row",
+                    detail = %e,
+                    "unpublished delivery row cannot be read"
                 );
                 continue;
             }
@@ -81,9 +80,11 @@ async fn run(req: &Request) -> Result<(usize, usize), DbFault> {
             Ok(()) => done.push(event.cloudevent_id()),
             Err(e) => {
                 failed += 1;
-                log::warn(
-                    "outbox publish failed",
-                    json!({"delivery_id": event.cloudevent_id(), "reason": "publish_failed", "detail": e.to_string()}),
+                tracing::warn!(
+                    delivery_id = %event.cloudevent_id(),
+                    reason = "publish_failed",
+                    detail = %e,
+                    "outbox publish failed"
                 );
                 break;
             }

@@ -71,6 +71,7 @@ pub async fn call(
                     service_account_json: &config.service_account_json,
                     current: cached,
                     minted: None,
+                    traceparent,
                 };
                 let push = Push {
                     fcm,
@@ -167,6 +168,8 @@ struct TokenSource<'a> {
     service_account_json: &'a str,
     current: Option<AccessToken>,
     minted: Option<AccessToken>,
+    /// Minting is part of the reminder's handling, so it joins its trace.
+    traceparent: Option<&'a str>,
 }
 
 impl TokenSource<'_> {
@@ -190,7 +193,8 @@ impl TokenSource<'_> {
         let account =
             ServiceAccount::from_json(self.service_account_json).map_err(|e| not_configured(&e))?;
         let request = build_token_request(self.fcm, &account, Timestamp::now())
-            .map_err(|e| not_configured(&e))?;
+            .map_err(|e| not_configured(&e))?
+            .with_traceparent(self.traceparent);
         let response = outbound::call(request).await.map_err(|e| transport(&e))?;
         let token = parse_token_response(&response, Timestamp::now())?;
         self.current = Some(token.clone());

@@ -10,14 +10,13 @@
 use component_kit::dapr::Outcome;
 use component_kit::db::{self, DbFault};
 use component_kit::log;
-use dapr_pubsub::trace::valid_traceparent;
 use dapr_pubsub::CloudEvent;
 use futures::future::join_all;
 use jiff::Timestamp;
 use notification_delivery::delivery::{self, MAX_DEVICES};
 use notification_delivery::{ReminderDue, Step};
-use serde_json::json;
 use spin_sdk::pg4::Connection;
+use tracing::Instrument;
 
 use super::settings::EventConfig;
 use super::{outbound, providers, store};
@@ -26,26 +25,23 @@ use super::{outbound, providers, store};
 pub struct ReminderWorker {
     config: EventConfig,
     conn: Option<Connection>,
-    /// `traceparent` of the HTTP request, when the envelope has none.
-    header_traceparent: Option<String>,
 }
 
 impl ReminderWorker {
     /// Reads the variables; the connection opens on first use.
-    pub fn new(header_traceparent: Option<String>) -> Self {
+    pub fn new() -> Self {
         ReminderWorker {
             config: EventConfig::read(),
             conn: None,
-            header_traceparent,
         }
     }
 
     /// Handles one CloudEvent of the `reminders` topic.
     pub async fn handle(&mut self, event: &CloudEvent) -> Outcome {
         if event.event_type != ReminderDue::EVENT_TYPE {
-            log::info(
-                "event type not handled here; acknowledged",
-                json!({"event_id": event.id, "type": event.event_type, "reason": "ignored_type"}),
+            tracing::info!(
+                reason = "ignored_type",
+                "event type not handled here; acknowledged"
             );
             return Outcome::Success;
         }
@@ -58,14 +54,13 @@ impl ReminderWorker {
                 }
             }
         };
-        let traceparent = valid_traceparent(
-            event
-                .traceparent
-                .as_deref()
-                .or(self.header_traceparent.as_deref()),
-        )
-        .map(str::to_owned);
-        match self.deliver(event, &reminder, traceparent.as_deref()).await {
+        let span = tracing::info_span!("reminder", task_id = %reminder.task_id);
+        let traceparent = event.traceparent.as_deref();
+        match self
+            .deliver(event, &reminder, traceparent)
+            .instrument(span)
+            .await
+        {
             Ok(outcome) => outcome,
             Err(fault) => {
                 // The connection may be broken; the next entry opens anew.
@@ -92,17 +87,15 @@ impl ReminderWorker {
         // Round trip 1: subscriber, devices, cached token.
         let lookup = store::lookup(conn, user_id, config.token_cache_key())?;
         if lookup.devices.len() >= MAX_DEVICES {
-            log::warn(
-                "subscriber has more devices than one reminder pushes to",
-                json!({"event_id": event.id, "user_id": user_id, "limit": MAX_DEVICES}),
+            tracing::warn!(
+                user_id,
+                limit = MAX_DEVICES,
+                "subscriber has more devices than one reminder pushes to"
             );
         }
         let mut deliveries = delivery::plan(reminder, &lookup, config.ready());
         if deliveries.is_empty() {
-            log::info(
-                "reminder has no channel to deliver",
-                json!({"event_id": event.id, "task_id": reminder.task_id.to_string()}),
-            );
+            tracing::info!("reminder has no channel to deliver");
             return Ok(Outcome::Success);
         }
 
@@ -153,10 +146,11 @@ impl ReminderWorker {
             .count();
         let written = store::record(conn, &deliveries, &extras, &secrets)?;
         if written.settled < expected {
-            log::warn(
-                "a delivery's lease ran out before its outcome was written; the handler that took it over records it",
-                json!({"event_id": event.id, "expected": expected, "written": written.settled,
-                       "reason": "lease_lost"}),
+            tracing::warn!(
+                expected,
+                written = written.settled,
+                reason = "lease_lost",
+                "a delivery's lease ran out before its outcome was written; the handler that took it over records it"
             );
         }
 
@@ -164,7 +158,7 @@ impl ReminderWorker {
             let why = config.not_configured(d.key.channel());
             if let Some((level, mut fields)) = d.log_line(&event.id, why.as_deref()) {
                 secrets.scrub_json(&mut fields);
-                log::event(level, "delivery", fields);
+                log::json(level, "delivery", &fields);
             }
         }
         Ok(match delivery::retry_reason(&deliveries) {

@@ -7,13 +7,12 @@
 //! log), because redelivering the reminder cannot fix a deployment.
 
 use component_kit::dapr::Sidecar;
-use component_kit::{log, vars};
+use component_kit::vars;
 use notification_delivery::delivery::Ready;
 use notification_delivery::fcm::client_email;
 use notification_delivery::{
     AttemptPolicy, Channel, ConfigError, EmailProvider, FcmConfig, RelayConfig, Secrets,
 };
-use serde_json::json;
 
 /// Everything the event path reads from Spin variables.
 pub struct EventConfig {
@@ -62,10 +61,11 @@ impl EventConfig {
         });
         let raw_attempts = vars::get_or("max_delivery_attempts", "5");
         let policy = AttemptPolicy::from_variable(&raw_attempts).unwrap_or_else(|e| {
-            log::warn(
-                "max_delivery_attempts is invalid; using the default",
-                json!({"reason": "invalid_configuration", "detail": e.to_string(),
-                       "default": AttemptPolicy::DEFAULT_MAX_ATTEMPTS}),
+            tracing::warn!(
+                reason = "invalid_configuration",
+                detail = %e,
+                default = AttemptPolicy::DEFAULT_MAX_ATTEMPTS,
+                "max_delivery_attempts is invalid; using the default"
             );
             AttemptPolicy::default()
         });

@@ -87,8 +87,11 @@ pub struct DeliverOptions {
     pub source: Option<String>,
     /// Pub/sub to deliver from, when the app subscribes to the topic on several.
     pub pubsubname: Option<String>,
-    /// W3C `traceparent` (default: a new sampled trace).
+    /// W3C `traceparent` of the envelope (default: a new sampled trace).
     pub traceparent: Option<String>,
+    /// The HTTP `traceparent` header instead of daprd's (default: see
+    /// [`DaprDriver::deliver_envelope`]); `Some(None)` sends none.
+    pub header_traceparent: Option<Option<String>>,
     /// W3C `tracestate` (default: empty).
     pub tracestate: Option<String>,
     /// `datacontenttype` (default: `application/json`).
@@ -125,6 +128,12 @@ impl DeliverOptions {
     /// Sets the `traceparent`.
     pub fn traceparent(mut self, traceparent: impl Into<String>) -> Self {
         self.traceparent = Some(traceparent.into());
+        self
+    }
+    /// Replaces the HTTP `traceparent` header daprd would send
+    /// (`None`: no header), to tell the header and the envelope apart.
+    pub fn header_traceparent(mut self, traceparent: Option<&str>) -> Self {
+        self.header_traceparent = Some(traceparent.map(str::to_owned));
         self
     }
     /// Sets the `datacontenttype`.
@@ -395,16 +404,33 @@ impl DaprDriver {
         options: DeliverOptions,
     ) -> anyhow::Result<Delivery> {
         let (route, envelope) = self.envelope(topic, data, &options)?;
-        Ok(self.deliver_envelope(&route, &envelope).await)
+        let header = match options.header_traceparent {
+            Some(header) => header,
+            None => daprd_traceparent(&envelope),
+        };
+        Ok(self.deliver_with_trace(&route, &envelope, header).await)
     }
 
     /// POSTs a ready envelope to `route` as daprd does
     /// (`Content-Type: application/cloudevents+json`, tracing headers, token).
+    /// daprd continues the envelope's trace in a span of its own and sends
+    /// that as the `traceparent` header: same trace id, its own parent id.
+    /// A malformed envelope value is sent on as it is (the app must refuse
+    /// it in either place).
     pub async fn deliver_envelope(&self, route: &str, envelope: &Value) -> Delivery {
+        let header = daprd_traceparent(envelope);
+        self.deliver_with_trace(route, envelope, header).await
+    }
+
+    async fn deliver_with_trace(
+        &self,
+        route: &str,
+        envelope: &Value,
+        traceparent: Option<String>,
+    ) -> Delivery {
         let mut headers = self.token_header();
-        let traceparent = envelope["traceparent"].as_str().unwrap_or_default();
         let tracestate = envelope["tracestate"].as_str().unwrap_or_default();
-        if !traceparent.is_empty() {
+        if let Some(traceparent) = traceparent.as_deref() {
             headers.push(("traceparent", traceparent));
         }
         if !tracestate.is_empty() {
@@ -546,6 +572,29 @@ impl DaprDriver {
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
+}
+
+/// The trace id (32 hex digits) of a `traceparent`: what stays the same
+/// along a trace while daprd and the app add spans.
+pub fn trace_id(traceparent: Option<&str>) -> Option<&str> {
+    traceparent?.split('-').nth(1).filter(|id| id.len() == 32)
+}
+
+/// The header daprd sends for `envelope`: a child of its `traceparent`
+/// when that is well formed, else the value as is (or none).
+fn daprd_traceparent(envelope: &Value) -> Option<String> {
+    let value = envelope["traceparent"].as_str().filter(|v| !v.is_empty())?;
+    let parts: Vec<&str> = value.split('-').collect();
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    Some(match parts.as_slice() {
+        [version, trace, parent, flags]
+            if hex(version, 2) && hex(trace, 32) && hex(parent, 16) && hex(flags, 2) =>
+        {
+            let span = &uuid::Uuid::new_v4().simple().to_string()[..16];
+            format!("{version}-{trace}-{span}-{flags}")
+        }
+        _ => value.to_owned(),
+    })
 }
 
 /// A new W3C trace context, sampled: `00-<trace id>-<span id>-01`.

@@ -12,8 +12,8 @@ mod subscription;
 
 pub use bulk::{interpret_bulk_response, BulkDelivery, BulkEntry};
 pub use driver::{
-    interpret_app_response, AppStatus, DaprDriver, DeadLetter, DeadLetterReason, DeliverOptions,
-    Delivery, SettledOutcome, Settlement, DEFAULT_EVENT_TYPE,
+    interpret_app_response, trace_id, AppStatus, DaprDriver, DeadLetter, DeadLetterReason,
+    DeliverOptions, Delivery, SettledOutcome, Settlement, DEFAULT_EVENT_TYPE,
 };
 pub use sidecar::{FakeSidecar, Publish, SidecarConfig};
 pub use subscription::{RouteRule, Routes, Subscription};

@@ -186,6 +186,11 @@ impl FakeFcm {
         self.server.requests_to("/token").len()
     }
 
+    /// Every request to `/token` received, with its headers.
+    pub fn token_attempts(&self) -> Vec<RecordedRequest> {
+        self.server.requests_to("/token")
+    }
+
     /// Access tokens minted so far.
     pub fn tokens_issued(&self) -> usize {
         lock(&self.state).tokens_issued
