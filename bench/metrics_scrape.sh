@@ -11,8 +11,9 @@
 # scheduled reminders and 2 000 rejected events), and prints EXPLAIN
 # (ANALYZE, BUFFERS) and timings of the scrape's statement, taken verbatim
 # from components/metrics/src/store.rs (const SCRAPE):
-#   1. as migrated (with migration 0005's indexes);
-#   2. with 0005's indexes dropped, to show what they buy.
+#   1. as migrated: the scrape sums migration 0006's running counts;
+#   2. what those counts cost a writer: one-row INSERTs and UPDATEs of
+#      deliveries with the triggers on and off.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-1000000}
@@ -63,7 +64,7 @@ SELECT 'ev-' || i, CASE WHEN i % 2 = 0 THEN 'reminders' ELSE 'task-events' END,
 FROM generate_series(1, 2000) i;
 VACUUM (ANALYZE) deliveries, tasks, scheduled_reminders, rejected_events;
 SQL
-echo "   $(($(date +%s) - start)) s; deliveries $(psql -At -c "SELECT pg_size_pretty(pg_relation_size('deliveries'))"), index deliveries_channel_status $(psql -At -c "SELECT pg_size_pretty(pg_relation_size('deliveries_channel_status'))")"
+echo "   $(($(date +%s) - start)) s; deliveries $(psql -At -c "SELECT pg_size_pretty(pg_relation_size('deliveries'))"), metric_counts $(psql -At -c "SELECT count(*) FROM metric_counts") rows"
 
 explain() {
   echo "-- EXPLAIN (ANALYZE, BUFFERS) of the scrape"
@@ -94,7 +95,23 @@ explain
 timing
 
 echo
-echo "== 2. without migration 0005's indexes"
-psql -c "DROP INDEX deliveries_channel_status, tasks_generated"
-explain
-timing
+echo "== 2. what the counters cost a writer: pgbench, each transaction one INSERT and one"
+echo "   status UPDATE of a delivery (autocommit, like the services), triggers on and off"
+cat > "$dir/write.sql" <<'SQL'
+\set id random(1, 2000000000)
+INSERT INTO deliveries (delivery_id, user_id, task_id, remind_at, channel, recipient, status) VALUES (gen_random_uuid(), 'u-bench', md5(:id::text)::uuid, '2026-01-01Z', 'email', 'r', 'pending') ON CONFLICT DO NOTHING;
+UPDATE deliveries SET status = 'sent', attempts = 1 WHERE task_id = md5(:id::text)::uuid AND remind_at = '2026-01-01Z' AND channel = 'email' AND recipient = 'r';
+SQL
+chmod a+r "$dir/write.sql"
+write_cost() {
+  for c in 1 8; do
+    "${as_pg[@]}" "$pg_bin/pgbench" "$url" -n -f "$dir/write.sql" -c $c -j $((c < 2 ? 1 : 2)) -T 10 2>"$dir/pgbench.err" \
+      | awk -v label="$1" -v c=$c '/latency average/ {lat=$4} /^tps/ {tps=$3} END {printf "   %s, %d clients: %.0f transactions/s, latency average %.3f ms\n", label, c, tps, lat}'
+  done
+}
+write_cost "triggers on "
+echo "   the running counts agree with counting the table after it: $(psql -At -c "SELECT (SELECT jsonb_object_agg(channel || '/' || status, n) FROM (SELECT channel, status, count(*) n FROM deliveries GROUP BY 1, 2) c)
+  = (SELECT jsonb_object_agg(labels[1] || '/' || labels[2], n) FROM (SELECT labels, sum(n) n FROM metric_counts WHERE series = 'deliveries' GROUP BY 1 HAVING sum(n) > 0) m)")"
+psql -c "ALTER TABLE deliveries DISABLE TRIGGER USER"
+write_cost "triggers off"
+psql -c "ALTER TABLE deliveries ENABLE TRIGGER USER"

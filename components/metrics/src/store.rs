@@ -13,29 +13,29 @@ use serde::de::DeserializeOwned;
 use spin_sdk::pg4::{Connection, DbValue, PgError, QueryError, RowSet};
 
 /// Every series of CONTRACT.md section 10 in one statement:
-/// - deliveries per channel and status: an index-only scan of
-///   `deliveries_channel_status` (migration 0005);
+/// - deliveries per channel and status, rejected events per topic and
+///   reason, scheduled reminders per state and generated tasks: sums over
+///   `metric_counts`, the running counts migration 0006's triggers keep
+///   (a few hundred rows at most, whatever the tables' sizes);
 /// - the outbox: the partial index `deliveries_unpublished` (0003), which
 ///   holds only unpublished final outcomes, with the same predicate as the
 ///   notification service's outbox flush;
 /// - the scheduler backlog: the predicate of the scheduler's own due read
 ///   (components/scheduler/src/store.rs), an index-only scan of the partial
 ///   index `tasks_reminders_due` (0004) and a primary-key probe each;
-/// - generated tasks: the partial index `tasks_generated` (0005);
 /// - `max(version)` of `schema_migrations`, judged like readiness.
 const SCRAPE: &str = "\
+WITH counts AS (SELECT series, labels, sum(n) AS n FROM metric_counts
+                GROUP BY series, labels HAVING sum(n) > 0)
 SELECT jsonb_build_object(
-    'deliveries', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', jsonb_build_array(d.channel, d.status), 'n', d.n)), '[]')
-                   FROM (SELECT channel, status, count(*) AS n FROM deliveries GROUP BY channel, status) d),
+    'deliveries', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', c.labels, 'n', c.n)), '[]') FROM counts c WHERE c.series = 'deliveries'),
     'outbox_unpublished', o.n,
     'outbox_oldest_unpublished_seconds', o.age,
-    'rejected_events', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', jsonb_build_array(r.topic, r.reason), 'n', r.n)), '[]')
-                        FROM (SELECT topic, reason, count(*) AS n FROM rejected_events GROUP BY topic, reason) r),
-    'generated_tasks', (SELECT count(*) FROM tasks WHERE occurrence > 1),
+    'rejected_events', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', c.labels, 'n', c.n)), '[]') FROM counts c WHERE c.series = 'rejected_events'),
+    'generated_tasks', coalesce((SELECT sum(c.n) FROM counts c WHERE c.series = 'generated_tasks'), 0),
     'scheduler_due_backlog', b.n,
     'scheduler_lag_seconds', b.age,
-    'scheduled_reminders', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', jsonb_build_array(s.state), 'n', s.n)), '[]')
-                            FROM (SELECT state, count(*) AS n FROM scheduled_reminders GROUP BY state) s),
+    'scheduled_reminders', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', c.labels, 'n', c.n)), '[]') FROM counts c WHERE c.series = 'scheduled_reminders'),
     'schema_version', (SELECT max(version) FROM schema_migrations))
 FROM (SELECT count(*) AS n,
              coalesce(greatest(extract(epoch FROM now() - min(updated_at)), 0), 0) AS age

@@ -15,7 +15,7 @@ use crate::vars::{self, MissingVariable};
 
 /// The newest migration the components were built against; readiness
 /// answers 503 until `schema_migrations` has it.
-pub const SCHEMA_VERSION: &str = "0005_metrics_indexes";
+pub const SCHEMA_VERSION: &str = "0006_metric_counts";
 
 /// A database fault: transient from Dapr's point of view (answer RETRY).
 /// The field is the typed cause; it serialises as its description, so it

@@ -137,6 +137,49 @@ async fn values_after_known_rows_and_a_real_drop_are_exact() {
     assert_eq!(m.samples.len(), 8 + 1 + 1 + 3 + 1 + 1 + 1 + 2 + 1);
 }
 
+/// The counts come from migration 0006's running counters, not from
+/// counting at scrape time: they must follow rows that change label set,
+/// are deleted or truncated, in single- and multi-row statements.
+#[tokio::test]
+async fn counts_follow_updates_deletes_and_truncates() {
+    let env = Env::start().await;
+    env.sql(ROWS).await;
+    env.sql(
+        "UPDATE deliveries SET status = 'sent' WHERE channel = 'push' AND status = 'pending';
+         UPDATE deliveries SET attempts = attempts + 1;
+         DELETE FROM deliveries WHERE status = 'retrying';
+         UPDATE deliveries SET channel = 'push' WHERE status = 'failed';
+         UPDATE tasks SET occurrence = 1 WHERE id = '00000000-0000-4000-8000-000000000006';
+         DELETE FROM scheduled_reminders WHERE remind_at < now() - interval '3 days 12 hours';
+         TRUNCATE rejected_events;
+         INSERT INTO rejected_events (id, topic, reason, payload) VALUES ('e-3', 'task-events', 'unknown_task', '{}');",
+    )
+    .await;
+    let res = env.scrape().await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let m = Exposition::parse(&res.text());
+    let delivery =
+        |c: &str, s: &str| m.value(&format!(r#"todo_deliveries{{channel="{c}",status="{s}"}}"#));
+    assert_eq!(delivery("email", "sent"), 3.0);
+    assert_eq!(delivery("email", "failed"), 0.0);
+    assert_eq!(delivery("email", "retrying"), 0.0);
+    assert_eq!(delivery("push", "failed"), 1.0);
+    assert_eq!(delivery("push", "sent"), 3.0);
+    assert_eq!(delivery("push", "pending"), 0.0);
+    assert_eq!(m.value("todo_generated_tasks"), 1.0);
+    assert_eq!(m.value(r#"todo_scheduled_reminders{state="skipped"}"#), 1.0);
+    assert_eq!(
+        m.value(r#"todo_rejected_events{topic="task-events",reason="unknown_task"}"#),
+        1.0
+    );
+    let rejected = m
+        .samples
+        .keys()
+        .filter(|k| k.starts_with("todo_rejected_events{"))
+        .count();
+    assert_eq!(rejected, 1, "truncated series are gone");
+}
+
 #[tokio::test]
 async fn every_family_has_help_and_gauge_type_and_the_text_content_type() {
     let env = Env::start().await;
