@@ -37,9 +37,6 @@ impl std::fmt::Display for SchemaError {
     }
 }
 
-/// Longest `user_id` the contract allows, in characters.
-const MAX_USER_ID: usize = 128;
-
 /// Validates `data` of a `task.completed` event: `task_id` a UUID,
 /// `user_id` 1..=128 characters, `completed_at` RFC 3339 with an offset,
 /// `has_recurrence` a boolean. Unknown extra fields are allowed (publishers
@@ -68,7 +65,7 @@ pub fn parse(data: &Value) -> Result<TaskCompleted, SchemaError> {
         problem: "must be a UUID",
     })?;
     let user_id = text("user_id")?;
-    if user_id.is_empty() || user_id.chars().count() > MAX_USER_ID {
+    if dapr_pubsub::user_id::check_length(user_id).is_err() {
         return Err(SchemaError {
             field: "user_id",
             problem: "must be 1 to 128 characters",

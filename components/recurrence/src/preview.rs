@@ -4,7 +4,7 @@
 //! such as `FREQ=WEEKLY;BYDAY=TU` must be percent-encoded by the caller.
 
 use component_kit::respond;
-use recurrence_rules::jiff::Timestamp;
+use dapr_pubsub::{parse_event_time, ApiError};
 use recurrence_rules::{preview, time_zone, to_rfc3339, Rule};
 use spin_sdk::http::{Request, Response};
 
@@ -13,41 +13,36 @@ const DEFAULT_COUNT: usize = 5;
 /// Most dates one call may ask for (docs/CONTRACT.md, "Recurrence rules").
 const MAX_COUNT: usize = 100;
 
-/// A 400 answer: the contract's error code and a sentence naming the
-/// offending parameter.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BadRequest {
-    /// `missing_parameter`, `invalid_rule`, `unknown_timezone`,
-    /// `invalid_start` or `invalid_count`.
-    pub code: &'static str,
-    /// What is wrong, naming the parameter.
-    pub message: String,
-}
-
 /// Answers the route: 200 `{"occurrences": [...]}` or 400 with the error.
 pub fn handle(req: &Request) -> Response {
     match occurrences(req.query()) {
         Ok(dates) => respond::json(200, &serde_json::json!({ "occurrences": dates })),
-        Err(e) => respond::error(400, e.code, e.message),
+        Err(e) => respond::api_error(&e),
     }
 }
 
 /// The first `count` occurrences strictly after `start` (the series'
-/// DTSTART) in `timezone`, as RFC 3339 with the zone's offset.
-pub fn occurrences(query: &str) -> Result<Vec<String>, BadRequest> {
+/// DTSTART) in `timezone`, as RFC 3339 with the zone's offset. Errors are
+/// 400s with the contract's codes (`missing_parameter`, `invalid_rule`,
+/// `unknown_timezone`, `invalid_start`, `invalid_count`), naming the
+/// parameter; a parameter given twice is refused with its own code, as in
+/// the subscriber API. `start` follows the events' time rule.
+pub fn occurrences(query: &str) -> Result<Vec<String>, ApiError> {
     let params = Params::decode(query);
-    let rule_text = params.required("rule")?;
-    let start_text = params.required("start")?;
+    let rule_text = params.required("rule", "invalid_rule")?;
+    let start_text = params.required("start", "invalid_start")?;
     let rule = Rule::parse(&rule_text).map_err(|e| bad(e.code(), format!("rule: {e}")))?;
-    let start = start_text.parse::<Timestamp>().map_err(|_| {
+    let start = parse_event_time(&start_text).map_err(|why| {
         bad(
             "invalid_start",
-            "start: must be an RFC 3339 time with an offset, e.g. 2026-12-01T09:00:00+01:00".into(),
+            format!("start: {why}; e.g. 2026-12-01T09:00:00+01:00"),
         )
     })?;
-    let zone_name = params.get("timezone").unwrap_or_else(|| "UTC".to_owned());
+    let zone_name = params
+        .optional("timezone", "unknown_timezone")?
+        .unwrap_or_else(|| "UTC".to_owned());
     let tz = time_zone(&zone_name).map_err(|e| bad(e.code(), format!("timezone: {e}")))?;
-    let count = match params.get("count") {
+    let count = match params.optional("count", "invalid_count")? {
         None => DEFAULT_COUNT,
         Some(text) => text
             .parse::<usize>()
@@ -65,11 +60,11 @@ pub fn occurrences(query: &str) -> Result<Vec<String>, BadRequest> {
     Ok(dates.iter().map(to_rfc3339).collect())
 }
 
-fn bad(code: &'static str, message: String) -> BadRequest {
-    BadRequest { code, message }
+fn bad(code: &'static str, message: String) -> ApiError {
+    ApiError::bad_request(code, message)
 }
 
-/// Decoded query parameters; the first of repeated names wins.
+/// Decoded query parameters.
 struct Params(Vec<(String, String)>);
 
 impl Params {
@@ -81,16 +76,20 @@ impl Params {
         )
     }
 
-    fn get(&self, name: &str) -> Option<String> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+    /// The parameter's value if given once; given twice is refused with
+    /// `code`, the parameter's own error code.
+    fn optional(&self, name: &str, code: &'static str) -> Result<Option<String>, ApiError> {
+        let mut values = self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v);
+        let first = values.next().cloned();
+        if values.next().is_some() {
+            return Err(bad(code, format!("{name} is given more than once")));
+        }
+        Ok(first)
     }
 
-    /// A parameter that must be given and non-empty.
-    fn required(&self, name: &str) -> Result<String, BadRequest> {
-        self.get(name)
+    /// A parameter that must be given once and non-empty.
+    fn required(&self, name: &str, code: &'static str) -> Result<String, ApiError> {
+        self.optional(name, code)?
             .filter(|v| !v.trim().is_empty())
             .ok_or_else(|| {
                 bad(
@@ -122,6 +121,18 @@ mod tests {
         assert_eq!(
             got.first().map(String::as_str),
             Some("2026-01-02T09:00:00+00:00")
+        );
+    }
+
+    #[test]
+    fn a_parameter_given_twice_is_refused_with_its_code() {
+        assert_eq!(
+            code("rule=daily&rule=weekly&start=2026-01-01T09:00:00Z"),
+            "invalid_rule"
+        );
+        assert_eq!(
+            code("rule=daily&start=2026-01-01T09:00:00Z&count=2&count=3"),
+            "invalid_count"
         );
     }
 

@@ -1,7 +1,7 @@
 //! JSON answers, including the contract's error shape
 //! `{"error": {"code", "message"}}`.
 
-use dapr_pubsub::{AppStatus, BulkResponse};
+use dapr_pubsub::{ApiError, AppStatus, BulkResponse};
 use serde::Serialize;
 use spin_sdk::http::Response;
 
@@ -13,6 +13,11 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
         .header("content-type", "application/json")
         .body(bytes)
         .build()
+}
+
+/// The answer for a refused request (the rules return [`ApiError`]).
+pub fn api_error(e: &ApiError) -> Response {
+    json(e.status, &e.body())
 }
 
 /// An API error: `code` is stable snake_case, `message` a human sentence.

@@ -1,11 +1,13 @@
 //! Dapr pub/sub over HTTP, as the app side of a Dapr sidecar sees it.
 //!
 //! Plain Rust, no Spin: the components parse deliveries, answer them,
-//! build publish requests and check `traceparent` values through this
+//! build publish requests, check `traceparent` values and apply the
+//! event rules both services share (event times, user ids) through this
 //! crate (docs/CONTRACT.md, "Events" and "Dapr behaviour"). The test host
 //! does not use it: its Dapr fake speaks the wire format on its own, so the
 //! end-to-end tests check this crate against an independent reading.
 
+pub mod api_error;
 pub mod delivery;
 pub mod epoch_micros;
 pub mod event_time;
@@ -14,7 +16,9 @@ pub mod rejection;
 pub mod status;
 pub mod subscription;
 pub mod trace;
+pub mod user_id;
 
+pub use api_error::ApiError;
 pub use delivery::{parse_delivery, CloudEvent, DeliveryBody, DeliveryEntry};
 pub use event_time::{parse_event_time, EventTimeError};
 pub use publish::{OutgoingEvent, PublishRequest};

@@ -13,7 +13,6 @@ use spin_sdk::http::Response;
 use super::error::Refusal;
 use super::subscribers::Device;
 use notification_delivery::api::input::DeviceInput;
-use notification_delivery::api::ApiError;
 
 #[derive(Deserialize)]
 struct Registered {
@@ -65,7 +64,7 @@ pub fn register(user_id: &str, body: &[u8]) -> Result<Response, Refusal> {
         previous_owner,
     }) = row
     else {
-        return Err(ApiError::subscriber_not_found(user_id).into());
+        return Err(notification_delivery::api::subscriber_not_found(user_id).into());
     };
     let moved = previous_owner.as_deref().is_some_and(|p| p != user_id);
     if moved {

@@ -44,6 +44,6 @@ impl Refusal {
                 ApiError::database_unavailable()
             }
         };
-        respond::error(e.status, e.code, e.message)
+        respond::api_error(&e)
     }
 }

@@ -8,7 +8,6 @@ use spin_sdk::http::Response;
 
 use super::error::Refusal;
 use notification_delivery::api::input::SubscriberInput;
-use notification_delivery::api::ApiError;
 
 /// The subscriber as the API shows it (docs/CONTRACT.md, "Subscriber API").
 #[derive(Debug, Deserialize, Serialize)]
@@ -53,7 +52,7 @@ pub fn get(user_id: &str) -> Result<Response, Refusal> {
     let found: Option<Subscriber> = db::query_one(&conn, &sql, &[db::text(user_id)])?;
     match found {
         Some(s) => Ok(respond::json(200, &s)),
-        None => Err(ApiError::subscriber_not_found(user_id).into()),
+        None => Err(notification_delivery::api::subscriber_not_found(user_id).into()),
     }
 }
 

@@ -10,46 +10,12 @@ pub mod input;
 pub mod path;
 pub mod validate;
 
-/// Why a request was not served: a status, a stable snake_case code
-/// clients can branch on, and a human sentence naming the field or value
-/// at fault.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    /// HTTP status (4xx, or 503 for an unreachable database).
-    pub status: u16,
-    /// Stable snake_case code.
-    pub code: &'static str,
-    /// Human sentence.
-    pub message: String,
-}
+pub use dapr_pubsub::ApiError;
 
-impl ApiError {
-    /// A 400 with `code` and `message`.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status: 400,
-            code,
-            message: message.into(),
-        }
-    }
-
-    /// A 404 for a subscriber that was never stored.
-    pub fn subscriber_not_found(user_id: &str) -> Self {
-        ApiError {
-            status: 404,
-            code: "subscriber_not_found",
-            message: format!("no subscriber with user_id {user_id:?}"),
-        }
-    }
-
-    /// A 503: Postgres is unreachable or failed. Clients should retry; the
-    /// fault itself goes to the log only (it may name hosts), never to the
-    /// caller.
-    pub fn database_unavailable() -> Self {
-        ApiError {
-            status: 503,
-            code: "database_unavailable",
-            message: "the database is unavailable; try again later".into(),
-        }
-    }
+/// A 404 for a subscriber that was never stored.
+pub fn subscriber_not_found(user_id: &str) -> ApiError {
+    ApiError::not_found(
+        "subscriber_not_found",
+        format!("no subscriber with user_id {user_id:?}"),
+    )
 }

@@ -10,10 +10,6 @@ use crate::channel::Channel;
 
 use super::ApiError;
 
-/// Longest `user_id`: the same rule as in `reminder.due` (the
-/// `subscribers` check constraint says the same).
-pub use crate::events::MAX_USER_ID_CHARS;
-
 /// Longest e-mail address (RFC 5321 path limit minus the angle brackets).
 pub const MAX_EMAIL_CHARS: usize = 254;
 /// Longest local part of an e-mail address (RFC 5321).
@@ -30,12 +26,8 @@ pub const DEFAULT_LIMIT: u32 = 50;
 /// `reminder.due`), without control characters, which no real id holds and
 /// which would end up in logs (and NUL cannot be stored at all).
 pub fn user_id(value: &str) -> Result<(), ApiError> {
-    let len = value.chars().count();
-    if len == 0 || len > MAX_USER_ID_CHARS {
-        return Err(ApiError::bad_request(
-            "invalid_user_id",
-            format!("user_id must have 1 to {MAX_USER_ID_CHARS} characters, has {len}"),
-        ));
+    if let Err(bad) = dapr_pubsub::user_id::check_length(value) {
+        return Err(ApiError::bad_request("invalid_user_id", bad.to_string()));
     }
     if value.chars().any(char::is_control) {
         return Err(ApiError::bad_request(

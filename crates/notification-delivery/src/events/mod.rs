@@ -10,7 +10,7 @@ mod notification_outcome;
 mod reminder_due;
 
 pub use notification_outcome::NotificationOutcome;
-pub use reminder_due::{ReminderDue, MAX_USER_ID_CHARS};
+pub use reminder_due::ReminderDue;
 
 use std::fmt;
 

@@ -8,9 +8,6 @@ use uuid::Uuid;
 use super::{quote, EventError, PayloadFault};
 use crate::channel::Channel;
 
-/// Longest `user_id` the contract allows, in characters.
-pub const MAX_USER_ID_CHARS: usize = 128;
-
 /// A validated `reminder.due` payload.
 ///
 /// Built only through [`ReminderDue::from_json`] / [`ReminderDue::from_value`],
@@ -81,11 +78,10 @@ impl ReminderDue {
         })?;
 
         let user_id = required_str(map, "user_id")?;
-        let len = user_id.chars().count();
-        if len == 0 || len > MAX_USER_ID_CHARS {
+        if let Err(bad) = dapr_pubsub::user_id::check_length(user_id) {
             return Err(EventError::new(
                 PayloadFault::InvalidUserId,
-                format!("user_id must have 1..={MAX_USER_ID_CHARS} characters, has {len}"),
+                bad.to_string(),
             ));
         }
 
@@ -322,12 +318,12 @@ mod tests {
         let mut v = valid();
         v["user_id"] = json!("");
         assert_eq!(reason(&v), PayloadFault::InvalidUserId);
-        v["user_id"] = json!("ü".repeat(MAX_USER_ID_CHARS));
+        v["user_id"] = json!("ü".repeat(dapr_pubsub::user_id::MAX_CHARS));
         assert!(
             ReminderDue::from_value(&v).is_ok(),
             "128 characters are allowed"
         );
-        v["user_id"] = json!("u".repeat(MAX_USER_ID_CHARS + 1));
+        v["user_id"] = json!("u".repeat(dapr_pubsub::user_id::MAX_CHARS + 1));
         assert_eq!(reason(&v), PayloadFault::InvalidUserId);
 
         let mut v = valid();
