@@ -19,80 +19,77 @@ CREATE TABLE IF NOT EXISTS metric_counts (
     PRIMARY KEY (series, labels, slot)
 ) WITH (fillfactor = 10);  -- few counter rows per page, room for their updates
 
--- The trigger function of every counted table (statement-level, over the
--- statement's transition tables): +1 per new row and -1 per old row for
--- series TG_ARGV[0], under the label set read from the columns named in
--- TG_ARGV[1]; with TG_ARGV[2] and [3], only rows whose column [2] is at
--- least [3] count. A transition table exists only for its own event, so
--- each is read only when the operation has it. Static SQL: plpgsql keeps
--- the plans per connection.
-CREATE OR REPLACE FUNCTION metric_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $fn$
-DECLARE
-    deltas jsonb := '[]';
-BEGIN
-    IF TG_OP = 'TRUNCATE' THEN
-        DELETE FROM metric_counts WHERE series = TG_ARGV[0];
-        RETURN NULL;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        deltas := deltas || (SELECT coalesce(jsonb_agg(jsonb_build_object('row', to_jsonb(x), 'n', 1)), '[]') FROM new_rows x);
-    END IF;
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        deltas := deltas || (SELECT coalesce(jsonb_agg(jsonb_build_object('row', to_jsonb(x), 'n', -1)), '[]') FROM old_rows x);
-    END IF;
-    INSERT INTO metric_counts AS m (series, labels, slot, n)
-    SELECT TG_ARGV[0], d.labels, (pg_backend_pid() % 64)::smallint, sum(d.n)
-    FROM (SELECT ARRAY(SELECT e.value -> 'row' ->> c.name
-                       FROM unnest(TG_ARGV[1]::text[]) WITH ORDINALITY AS c(name, i) ORDER BY c.i) AS labels,
-                 (e.value ->> 'n')::bigint AS n
-          FROM jsonb_array_elements(deltas) AS e
-          WHERE TG_NARGS < 4 OR (e.value -> 'row' ->> TG_ARGV[2])::bigint >= TG_ARGV[3]::bigint) d
-    GROUP BY d.labels HAVING sum(d.n) <> 0 ORDER BY d.labels
-    ON CONFLICT (series, labels, slot) DO UPDATE SET n = m.n + EXCLUDED.n;
-    RETURN NULL;
-END
-$fn$;
-
 -- Writes wait while the triggers are created and the counts taken, so no
 -- row is counted twice or missed.
 LOCK TABLE deliveries, rejected_events, scheduled_reminders, tasks IN SHARE ROW EXCLUSIVE MODE;
 DELETE FROM metric_counts;
 
--- One trigger per event: a trigger with transition tables may have only one.
-CREATE OR REPLACE PROCEDURE metric_counts_watch(tbl regclass, args text) LANGUAGE plpgsql AS $fn$
+-- Per counted table: a trigger function with static SQL (plpgsql keeps its
+-- plans per connection; a generic one reading rows through to_jsonb cost
+-- 4 times as much per write), generated here from one template. Each
+-- statement's transition tables are reduced to (label set, count) first,
+-- so a statement touching a million rows adds a handful of deltas. A
+-- transition table exists only for its own event, hence one statement per
+-- operation and one trigger per event. Then the counts so far.
+DO $do$
+DECLARE
+    t record;
+    upsert constant text := $q$
+        INSERT INTO metric_counts AS m (series, labels, slot, n)
+        SELECT %L, d.labels, (pg_backend_pid() %% 64)::smallint, sum(d.n)
+        FROM (%s) d GROUP BY d.labels HAVING sum(d.n) <> 0 ORDER BY d.labels
+        ON CONFLICT (series, labels, slot) DO UPDATE SET n = m.n + EXCLUDED.n;$q$;
+    rows_of constant text := 'SELECT %s AS labels, %s AS n FROM %s WHERE %s';
+    plus text;
+    minus text;
 BEGIN
-    EXECUTE format('CREATE OR REPLACE TRIGGER metric_counts_ins AFTER INSERT ON %s REFERENCING NEW TABLE AS new_rows
-                    FOR EACH STATEMENT EXECUTE FUNCTION metric_counts_apply(%s)', tbl, args);
-    EXECUTE format('CREATE OR REPLACE TRIGGER metric_counts_upd AFTER UPDATE ON %s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-                    FOR EACH STATEMENT EXECUTE FUNCTION metric_counts_apply(%s)', tbl, args);
-    EXECUTE format('CREATE OR REPLACE TRIGGER metric_counts_del AFTER DELETE ON %s REFERENCING OLD TABLE AS old_rows
-                    FOR EACH STATEMENT EXECUTE FUNCTION metric_counts_apply(%s)', tbl, args);
-    EXECUTE format('CREATE OR REPLACE TRIGGER metric_counts_trunc AFTER TRUNCATE ON %s
-                    FOR EACH STATEMENT EXECUTE FUNCTION metric_counts_apply(%s)', tbl, args);
+    FOR t IN SELECT * FROM (VALUES
+        -- todo_deliveries{channel,status}
+        ('deliveries', 'deliveries', 'ARRAY[channel, status]', 'true'),
+        -- todo_rejected_events{topic,reason}
+        ('rejected_events', 'rejected_events', 'ARRAY[topic, reason]', 'true'),
+        -- todo_scheduled_reminders{state}
+        ('scheduled_reminders', 'scheduled_reminders', 'ARRAY[state]', 'true'),
+        -- todo_generated_tasks: the occurrences after the first
+        ('tasks', 'generated_tasks', 'ARRAY[]::text[]', 'occurrence > 1')
+    ) AS v(tbl, series, labels, keep)
+    LOOP
+        plus := format(rows_of, t.labels, 1, 'new_rows', t.keep);
+        minus := format(rows_of, t.labels, -1, 'old_rows', t.keep);
+        EXECUTE format($f$
+            CREATE OR REPLACE FUNCTION %I() RETURNS trigger LANGUAGE plpgsql AS $fn$
+            BEGIN
+                IF TG_OP = 'INSERT' THEN %s
+                ELSIF TG_OP = 'UPDATE' THEN %s
+                ELSIF TG_OP = 'DELETE' THEN %s
+                ELSE DELETE FROM metric_counts WHERE series = %L;
+                END IF;
+                RETURN NULL;
+            END
+            $fn$$f$,
+            'metric_counts_' || t.series,
+            format(upsert, t.series, plus),
+            format(upsert, t.series, plus || ' UNION ALL ' || minus),
+            format(upsert, t.series, minus),
+            t.series);
+        EXECUTE format('CREATE OR REPLACE TRIGGER metric_counts_ins AFTER INSERT ON %I
+                        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %I()',
+                       t.tbl, 'metric_counts_' || t.series);
+        EXECUTE format('CREATE OR REPLACE TRIGGER metric_counts_upd AFTER UPDATE ON %I
+                        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %I()',
+                       t.tbl, 'metric_counts_' || t.series);
+        EXECUTE format('CREATE OR REPLACE TRIGGER metric_counts_del AFTER DELETE ON %I
+                        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION %I()',
+                       t.tbl, 'metric_counts_' || t.series);
+        EXECUTE format('CREATE OR REPLACE TRIGGER metric_counts_trunc AFTER TRUNCATE ON %I
+                        FOR EACH STATEMENT EXECUTE FUNCTION %I()',
+                       t.tbl, 'metric_counts_' || t.series);
+        EXECUTE format('INSERT INTO metric_counts (series, labels, slot, n)
+                        SELECT %L, %s, 0, count(*) FROM %I WHERE %s GROUP BY 2',
+                       t.series, t.labels, t.tbl, t.keep);
+    END LOOP;
 END
-$fn$;
-
--- todo_deliveries{channel,status}
-CALL metric_counts_watch('deliveries', $$'deliveries', '{channel,status}'$$);
-INSERT INTO metric_counts (series, labels, slot, n)
-SELECT 'deliveries', ARRAY[channel, status], 0, count(*) FROM deliveries GROUP BY channel, status;
-
--- todo_rejected_events{topic,reason}
-CALL metric_counts_watch('rejected_events', $$'rejected_events', '{topic,reason}'$$);
-INSERT INTO metric_counts (series, labels, slot, n)
-SELECT 'rejected_events', ARRAY[topic, reason], 0, count(*) FROM rejected_events GROUP BY topic, reason;
-
--- todo_scheduled_reminders{state}
-CALL metric_counts_watch('scheduled_reminders', $$'scheduled_reminders', '{state}'$$);
-INSERT INTO metric_counts (series, labels, slot, n)
-SELECT 'scheduled_reminders', ARRAY[state], 0, count(*) FROM scheduled_reminders GROUP BY state;
-
--- todo_generated_tasks: the occurrences after the first.
-CALL metric_counts_watch('tasks', $$'generated_tasks', '{}', 'occurrence', '2'$$);
-INSERT INTO metric_counts (series, labels, slot, n)
-SELECT 'generated_tasks', '{}', 0, count(*) FROM tasks WHERE occurrence > 1 HAVING count(*) > 0;
-
-DROP PROCEDURE metric_counts_watch(regclass, text);
+$do$;
 
 -- Migration 0005's indexes served only the counting scrape; every write to
 -- these tables paid for them.
