@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cost of a GET /metrics scrape over 1 million delivery rows (issue 12). Not
+# Cost of a GET /metrics scrape over 1 million delivery rows. Not
 # part of the test suite: it takes a minute or two and prints numbers rather
 # than asserting them.
 #

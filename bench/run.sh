@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark of issue 9 (not part of the test command):
+# The throughput benchmark (not part of the test command):
 #
 #   bench/run.sh [--quick] [--no-build] [bench.py options: --conc 1,8 --routes task,readyz ...]
 #

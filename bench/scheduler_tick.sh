@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cost of a scheduler tick over 1 million tasks (issue 13). Not part of the
+# Cost of a scheduler tick over 1 million tasks. Not part of the
 # test suite: it takes a few minutes and prints numbers rather than
 # asserting them.
 #

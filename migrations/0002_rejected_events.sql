@@ -1,5 +1,5 @@
 -- Every event answered DROP is kept here, so nothing is lost even where no
--- dead-letter topic is configured (CONTRACT.md, section 5).
+-- dead-letter topic is configured (docs/CONTRACT.md, "Dapr behaviour").
 CREATE TABLE IF NOT EXISTS rejected_events (
     rejection_id bigserial PRIMARY KEY,
     id           text,            -- the CloudEvent id, when readable

@@ -1,4 +1,4 @@
--- Reminder scheduler (CONTRACT.md, section 9): what each tick published or
+-- Reminder scheduler (docs/CONTRACT.md, "Scheduler"): what each tick published or
 -- skipped, keyed like a reminder, so a reminder is published once and a
 -- changed remind_at is a new reminder.
 CREATE TABLE IF NOT EXISTS scheduled_reminders (

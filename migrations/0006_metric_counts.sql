@@ -1,4 +1,4 @@
--- GET /metrics (CONTRACT.md, section 10) without counting the big tables at
+-- GET /metrics (docs/CONTRACT.md, "Metrics") without counting the big tables at
 -- every scrape: counting a million deliveries takes ~170 ms even as an
 -- index-only scan (bench/metrics_scrape.sh). Instead, statement-level
 -- triggers keep running counts per series and label set in `metric_counts`,

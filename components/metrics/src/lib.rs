@@ -1,4 +1,4 @@
-//! `GET /metrics` (CONTRACT.md, section 10): the services' state in
+//! `GET /metrics` (docs/CONTRACT.md, "Metrics"): the services' state in
 //! PostgreSQL as Prometheus gauges, computed at scrape time (a component
 //! instance lives for one request and keeps nothing between them).
 //!

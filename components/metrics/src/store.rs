@@ -12,7 +12,7 @@ use metrics_exposition::Snapshot;
 use serde::de::DeserializeOwned;
 use spin_sdk::pg4::{Connection, DbValue, PgError, QueryError, RowSet};
 
-/// Every series of CONTRACT.md section 10 in one statement:
+/// Every series of docs/CONTRACT.md "Metrics" in one statement:
 /// - deliveries per channel and status, rejected events per topic and
 ///   reason, scheduled reminders per state and generated tasks: sums over
 ///   `metric_counts`, the running counts migration 0006's triggers keep

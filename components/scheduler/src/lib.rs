@@ -1,4 +1,4 @@
-//! The reminder scheduler (issue 13, CONTRACT.md section 9): a Dapr
+//! The reminder scheduler (docs/CONTRACT.md, "Scheduler"): a Dapr
 //! `bindings.cron` input binding named `reminder-scheduler` POSTs
 //! `/scheduler/tick`, and each tick publishes the due reminders of `tasks`
 //! as `reminder.due`, oldest first, each recorded in `scheduled_reminders`.

@@ -1,4 +1,4 @@
-//! `GET /metrics` without Spin (CONTRACT.md, section 10): the numbers one
+//! `GET /metrics` without Spin (docs/CONTRACT.md, "Metrics"): the numbers one
 //! scrape reads from PostgreSQL ([`Snapshot`]) become the contract's gauges
 //! in the Prometheus text exposition format 0.0.4 ([`render`]).
 //!

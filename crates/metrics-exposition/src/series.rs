@@ -1,4 +1,4 @@
-//! The series of CONTRACT.md section 10, all gauges. Label sets that the
+//! The series of docs/CONTRACT.md "Metrics", all gauges. Label sets that the
 //! tables constrain (channels, statuses, states) are always written, with 0
 //! where no row has them, so a series never vanishes from one scrape to the
 //! next; rejected events are written as found.

@@ -12,7 +12,7 @@ pub struct Count {
     pub n: f64,
 }
 
-/// The database's state at scrape time (CONTRACT.md, section 10).
+/// The database's state at scrape time (docs/CONTRACT.md, "Metrics").
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Snapshot {
     /// `deliveries` rows per `[channel, status]`.

@@ -12,7 +12,7 @@ pub struct Family<'a> {
 }
 
 impl<'a> Family<'a> {
-    /// Starts a gauge family (every series of section 10 is a gauge).
+    /// Starts a gauge family (every series of docs/CONTRACT.md "Metrics" is a gauge).
     pub fn gauge(out: &'a mut String, name: &'a str, help: &str) -> Self {
         let _ = writeln!(out, "# HELP {name} {}", escape_help(help));
         let _ = writeln!(out, "# TYPE {name} gauge");

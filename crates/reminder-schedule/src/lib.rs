@@ -1,4 +1,4 @@
-//! The reminder scheduler's decisions (CONTRACT.md section 9) as plain Rust,
+//! The reminder scheduler's decisions (docs/CONTRACT.md, "Scheduler") as plain Rust,
 //! so they are tested natively and the `scheduler` component stays a thin
 //! adapter over Postgres and the Dapr sidecar.
 //!

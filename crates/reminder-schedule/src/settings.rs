@@ -1,4 +1,4 @@
-//! The scheduler's Spin variables (CONTRACT.md section 8), validated, so a
+//! The scheduler's Spin variables (docs/CONTRACT.md, "Configuration"), validated, so a
 //! typo in a deployment is an explicit error rather than a silent default.
 
 /// Default of `scheduler_batch`.

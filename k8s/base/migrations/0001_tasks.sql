@@ -1,4 +1,4 @@
--- The todo backend's `tasks` table (CONTRACT.md, section 6). Shared: created
+-- The todo backend's `tasks` table (docs/CONTRACT.md, "Tables"). Shared: created
 -- only when the backend has not created it already.
 CREATE TABLE IF NOT EXISTS tasks (
     id                uuid PRIMARY KEY,

@@ -1,4 +1,4 @@
--- Notification service state (CONTRACT.md, sections 3 and 6).
+-- Notification service state (docs/CONTRACT.md, "Routes" and "Tables").
 CREATE TABLE IF NOT EXISTS subscribers (
     user_id    text PRIMARY KEY CHECK (char_length(user_id) BETWEEN 1 AND 128),
     email      text,

@@ -1,4 +1,4 @@
--- GET /metrics (CONTRACT.md, section 10) counts rows at every scrape, in
+-- GET /metrics (docs/CONTRACT.md, "Metrics") counts rows at every scrape, in
 -- one statement (components/metrics/src/store.rs). These indexes let the
 -- counts over the big tables read a small index instead of the table
 -- (index-only scans: the tables are append-mostly, so autovacuum keeps the

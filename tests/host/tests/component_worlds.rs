@@ -1,5 +1,5 @@
 //! Every built component imports nothing outside its world in `wit/`
-//! (CONTRACT.md, section 2): an accidental new import (sockets, key-value,
+//! (docs/CONTRACT.md, "Runtime"): an accidental new import (sockets, key-value,
 //! a newer Postgres) fails here before it fails on SpinKube.
 
 use std::path::{Path, PathBuf};
@@ -83,7 +83,7 @@ fn no_world_of_ours_imports_sockets_or_other_spin_interfaces() {
                 || name == "fermyon:spin/variables@2.0.0";
             assert!(
                 allowed,
-                "world {world} imports {name}, which CONTRACT.md section 2 forbids"
+                "world {world} imports {name}, which docs/CONTRACT.md (Runtime) forbids"
             );
         }
     }

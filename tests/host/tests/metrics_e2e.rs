@@ -1,4 +1,4 @@
-//! `GET /metrics` end to end (issue 12, CONTRACT.md section 10) under the
+//! `GET /metrics` end to end (docs/CONTRACT.md, "Metrics") under the
 //! real Spin CLI: exact values after known rows and a real DROP, HELP and
 //! TYPE for every family, the content type, no token needed, one statement
 //! per scrape, 503 with the error shape while PostgreSQL is down, and
@@ -9,7 +9,7 @@ mod metrics_support;
 use component_host::client;
 use metrics_support::{set, Env, Exposition, TOKEN};
 
-/// Every family of section 10, in the order they are written.
+/// Every family of docs/CONTRACT.md "Metrics", in the order they are written.
 const FAMILIES: [&str; 9] = [
     "todo_deliveries",
     "todo_outbox_unpublished",

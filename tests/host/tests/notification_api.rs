@@ -1,5 +1,5 @@
 //! End to end: the subscriber and device API of the notification component
-//! (CONTRACT.md, section 3) through the test host, real release wasm, real
+//! (docs/CONTRACT.md, "Routes") through the test host, real release wasm, real
 //! PostgreSQL. Paging of the delivery log is in `notification_api_deliveries.rs`.
 
 mod notification_api_support;

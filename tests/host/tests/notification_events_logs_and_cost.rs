@@ -128,7 +128,7 @@ async fn logs_have_one_line_per_delivery_and_no_address_token_or_secret() {
         );
     }
     // The stored error keeps the provider's words, with the address masked
-    // (the delivery-log API serves it: no full address, contract section 3).
+    // (the delivery-log API serves it: no full address, docs/CONTRACT.md, "Routes").
     let email_row = rows.iter().find(|r| r["channel"] == "email").expect("row");
     let stored = email_row["last_error"].as_str().unwrap_or_default();
     assert!(

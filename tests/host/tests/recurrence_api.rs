@@ -173,7 +173,7 @@ async fn readiness_follows_postgres() {
     assert_eq!(env.get("/recurrence/readyz", &[]).await.0, 200);
 }
 
-/// Issue 3: at most three round trips on the happy path. Measured on the
+/// At most three round trips on the happy path. Measured on the
 /// wire: two statements (read; insert-if-absent returning the row) plus the
 /// publish; a redelivery costs the same.
 #[tokio::test]

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
-/// The columns of contract section 6, `id` published as `task_id`.
+/// The columns of docs/CONTRACT.md, "Tables", `id` published as `task_id`.
 const PAYLOAD_FIELDS: [&str; 17] = [
     "task_id",
     "user_id",

@@ -1,4 +1,4 @@
-//! The reminder scheduler end to end (issue 13, CONTRACT.md section 9):
+//! The reminder scheduler end to end (docs/CONTRACT.md, "Scheduler"):
 //! `tasks.remind_at` -> `POST /scheduler/tick` -> `reminder.due` at the
 //! sidecar -> `/events/reminders` -> e-mail and push; completion -> next
 //! occurrence -> reminded by a later tick. Plus concurrency, partial

@@ -116,7 +116,7 @@ impl FakeSidecar {
         self.server.port()
     }
 
-    /// Spin variables (contract section 8) that point the app at this
+    /// Spin variables (docs/CONTRACT.md, "Configuration") that point the app at this
     /// sidecar: `dapr_http_port`.
     pub fn spin_variables(&self) -> Vec<(&'static str, String)> {
         vec![("dapr_http_port", self.port().to_string())]

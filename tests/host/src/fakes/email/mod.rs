@@ -155,7 +155,7 @@ impl FakeEmailRelay {
         &self.api_key
     }
 
-    /// Spin variables (contract section 8) that point the app at this relay
+    /// Spin variables (docs/CONTRACT.md, "Configuration") that point the app at this relay
     /// through `provider`'s API: `email_provider`, `email_relay_base`,
     /// `email_relay_api_key`.
     pub fn spin_variables(&self, provider: Provider) -> Vec<(&'static str, String)> {

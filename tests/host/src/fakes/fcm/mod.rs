@@ -125,7 +125,7 @@ impl FakeFcm {
         format!("{}/token", self.base_url())
     }
 
-    /// Spin variables (contract section 8) that point the app at this fake
+    /// Spin variables (docs/CONTRACT.md, "Configuration") that point the app at this fake
     /// as `account`: `fcm_project_id`, `fcm_service_account_json` (with
     /// `token_uri` = [`Self::token_url`]), `fcm_api_base`, `fcm_oauth_base`.
     pub fn spin_variables(&self, account: &TestServiceAccount) -> Vec<(&'static str, String)> {
