@@ -6,11 +6,10 @@
 //! Times are computed in SQL as seconds (`extract(epoch FROM interval)`),
 //! since Spin 3.6.3 does not decode `timestamptz` columns.
 
-use component_kit::db::{self, DbFault};
+use component_kit::db::{self, DbError, DbFault};
 use component_kit::readiness;
 use metrics_exposition::Snapshot;
-use serde::de::DeserializeOwned;
-use spin_sdk::pg4::{Connection, DbValue, PgError, QueryError, RowSet};
+use spin_sdk::pg4::Connection;
 
 /// Every series of docs/CONTRACT.md "Metrics" in one statement:
 /// - deliveries per channel and status, rejected events per topic and
@@ -60,54 +59,31 @@ pub enum Scrape {
 /// honest numbers can be given (connection refused or cut, a statement that
 /// failed on a migrated schema): the caller answers 503 rather than stale
 /// or zero values.
-pub fn scrape() -> Result<Scrape, String> {
-    let conn = db::open().map_err(|e| e.to_string())?;
-    match conn.query(SCRAPE, &[]) {
-        Ok(rows) => {
-            let snapshot: Snapshot = first_json(&rows)?;
+pub fn scrape() -> Result<Scrape, DbFault> {
+    let conn = db::open()?;
+    match db::query_one::<Snapshot>(&conn, SCRAPE, &[]) {
+        Ok(Some(snapshot)) => {
             let ready = readiness::schema_is_current(snapshot.schema_version.as_deref());
             Ok(Scrape::Full(snapshot, ready))
         }
-        Err(e) if answered(&e) => unmigrated_or(&conn, fault(e)),
-        Err(e) => Err(fault(e)),
+        Ok(None) => Err(DbError::RowShape("the scrape returned no row".into()).into()),
+        Err(fault) if fault.answered_by_server() => unmigrated_or(&conn, fault),
+        Err(fault) => Err(fault),
     }
 }
 
 /// After the scrape statement failed with a server error: if the schema is
 /// behind or absent (no `schema_migrations` at all) that is the reason,
 /// else the original fault stands. Runs only on this error path.
-fn unmigrated_or(conn: &Connection, scrape_fault: String) -> Result<Scrape, String> {
-    match conn.query(readiness::APPLIED_VERSION_SQL, &[]) {
-        Ok(rows) => {
-            let applied: Option<String> = first_json(&rows)?;
-            if readiness::schema_is_current(applied.as_deref()) {
-                Err(scrape_fault)
-            } else {
-                Ok(Scrape::Unmigrated)
-            }
+fn unmigrated_or(conn: &Connection, scrape_fault: DbFault) -> Result<Scrape, DbFault> {
+    match db::query_one::<Option<String>>(conn, readiness::APPLIED_VERSION_SQL, &[]) {
+        Ok(applied)
+            if readiness::schema_is_current(applied.as_ref().and_then(Option::as_deref)) =>
+        {
+            Err(scrape_fault)
         }
-        Err(e) if answered(&e) => Ok(Scrape::Unmigrated),
-        Err(e) => Err(fault(e)),
+        Ok(_) => Ok(Scrape::Unmigrated),
+        Err(fault) if fault.answered_by_server() => Ok(Scrape::Unmigrated),
+        Err(fault) => Err(fault),
     }
-}
-
-/// The first row's single `jsonb` column, decoded.
-fn first_json<T: DeserializeOwned>(rows: &RowSet) -> Result<T, String> {
-    match rows.rows.first().and_then(|row| row.first()) {
-        Some(DbValue::Jsonb(bytes)) => {
-            serde_json::from_slice(bytes).map_err(|e| format!("unexpected row shape: {e}"))
-        }
-        other => Err(format!("expected one jsonb row, got {other:?}")),
-    }
-}
-
-/// component-kit's secret-free description of a Postgres error.
-fn fault(e: PgError) -> String {
-    DbFault::from(e).to_string()
-}
-
-/// True when PostgreSQL itself answered with an error (e.g. an undefined
-/// table), so the server is up; false for connection faults.
-fn answered(e: &PgError) -> bool {
-    matches!(e, PgError::QueryFailed(QueryError::DbError(_)))
 }

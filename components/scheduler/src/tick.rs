@@ -6,6 +6,7 @@ use component_kit::dapr::Sidecar;
 use component_kit::db::{self, DbFault};
 use component_kit::{respond, vars};
 use dapr_pubsub::trace::valid_traceparent;
+use dapr_pubsub::ApiError;
 use reminder_schedule::{plan_page, Settings, Tally, REMINDER_DUE, TOPIC};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::pg4::Connection;
@@ -25,13 +26,13 @@ pub async fn handle(req: &Request) -> Response {
         &vars::get_or("scheduler_max_lateness_seconds", "86400"),
     ) {
         Ok(settings) => settings,
-        Err(message) => {
+        Err(invalid) => {
             tracing::warn!(
                 reason = "invalid_configuration",
-                detail = %message,
+                detail = %invalid,
                 "scheduler tick refused"
             );
-            return respond::error(500, "invalid_configuration", message);
+            return respond::error(500, "invalid_configuration", invalid.to_string());
         }
     };
     let traceparent = valid_traceparent(req.header("traceparent").and_then(|v| v.as_str()));
@@ -54,7 +55,8 @@ pub async fn handle(req: &Request) -> Response {
                 detail = %fault.0,
                 "scheduler tick failed"
             );
-            respond::error(503, "database_unavailable", fault.0)
+            // The detail may name hosts: it goes to the log, not the answer.
+            respond::api_error(&ApiError::database_unavailable())
         }
     }
 }

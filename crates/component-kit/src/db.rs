@@ -36,9 +36,14 @@ pub enum DbError {
     /// A parameter was refused.
     #[error("bad parameter: {0}")]
     BadParameter(String),
-    /// The statement failed.
+    /// The statement failed before PostgreSQL answered (e.g. the
+    /// connection broke).
     #[error("query failed: {0}")]
     Query(String),
+    /// PostgreSQL answered the statement with an error (e.g. an undefined
+    /// table): the server is up.
+    #[error("query failed: {0}")]
+    Refused(String),
     /// A value could not be converted.
     #[error("value conversion failed: {0}")]
     Conversion(String),
@@ -63,7 +68,7 @@ impl From<PgError> for DbFault {
             PgError::BadParameter(m) => DbError::BadParameter(m),
             PgError::QueryFailed(QueryError::Text(t)) => DbError::Query(t),
             PgError::QueryFailed(QueryError::DbError(d)) => {
-                DbError::Query(format!("{} ({})", d.message, d.code))
+                DbError::Refused(format!("{} ({})", d.message, d.code))
             }
             PgError::ValueConversionFailed(m) => DbError::Conversion(m),
             PgError::Other(m) => DbError::Other(m),
@@ -77,9 +82,11 @@ impl Serialize for DbError {
     }
 }
 
-impl From<DbError> for String {
-    fn from(e: DbError) -> Self {
-        e.to_string()
+impl DbFault {
+    /// True when PostgreSQL itself answered with an error, so the server is
+    /// up; false for connection faults.
+    pub fn answered_by_server(&self) -> bool {
+        matches!(self.0, DbError::Refused(_))
     }
 }
 

@@ -9,7 +9,8 @@ use crate::{respond, vars};
 /// The statement readiness reads the schema's version with: the newest
 /// applied migration as `jsonb` text, `null` when none. Shared with
 /// `GET /metrics` so both judge the schema the same way.
-pub const APPLIED_VERSION_SQL: &str = "SELECT to_jsonb(max(version)) FROM schema_migrations";
+pub const APPLIED_VERSION_SQL: &str =
+    "SELECT coalesce(to_jsonb(max(version)), 'null'::jsonb) FROM schema_migrations";
 
 /// The readiness judgement of a schema: migrated when the newest applied
 /// migration is at least [`SCHEMA_VERSION`] (`NNNN_` prefixes sort by

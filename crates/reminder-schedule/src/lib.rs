@@ -27,5 +27,5 @@ pub mod tally;
 
 pub use plan::{decide, plan_page, Decision, PagePlan};
 pub use reminder::{Due, REMINDER_DUE, TOPIC};
-pub use settings::Settings;
+pub use settings::{InvalidSetting, Settings};
 pub use tally::Tally;

@@ -9,6 +9,18 @@ pub const DEFAULT_MAX_LATENESS_S: i64 = 86_400;
 /// call timeout, and each publish is one HTTP call to the sidecar.
 pub const MAX_BATCH: usize = 10_000;
 
+/// A scheduler variable that does not hold a usable value: names the
+/// variable and what it must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidSetting {
+    /// `scheduler_batch`.
+    #[error("scheduler_batch must be an integer from 1 to {MAX_BATCH}")]
+    Batch,
+    /// `scheduler_max_lateness_seconds`.
+    #[error("scheduler_max_lateness_seconds must be a non-negative integer")]
+    MaxLateness,
+}
+
 /// Validated settings of one tick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
@@ -30,21 +42,19 @@ impl Default for Settings {
 impl Settings {
     /// Parses the two variables' text; the error names the variable and
     /// what it must be.
-    pub fn parse(batch: &str, max_lateness_s: &str) -> Result<Settings, String> {
+    pub fn parse(batch: &str, max_lateness_s: &str) -> Result<Settings, InvalidSetting> {
         let batch = batch
             .trim()
             .parse::<usize>()
             .ok()
             .filter(|b| (1..=MAX_BATCH).contains(b))
-            .ok_or_else(|| format!("scheduler_batch must be an integer from 1 to {MAX_BATCH}"))?;
+            .ok_or(InvalidSetting::Batch)?;
         let max_lateness_s = max_lateness_s
             .trim()
             .parse::<i64>()
             .ok()
             .filter(|s| *s >= 0)
-            .ok_or_else(|| {
-                "scheduler_max_lateness_seconds must be a non-negative integer".to_owned()
-            })?;
+            .ok_or(InvalidSetting::MaxLateness)?;
         Ok(Settings {
             batch,
             max_lateness_s,
@@ -60,14 +70,13 @@ mod tests {
     fn parses_defaults_and_bounds() {
         assert_eq!(Settings::parse("500", "86400"), Ok(Settings::default()));
         assert_eq!(Settings::parse(" 1 ", "0").map(|s| s.batch), Ok(1));
-        assert!(Settings::parse("0", "10")
-            .unwrap_err()
+        assert_eq!(Settings::parse("0", "10"), Err(InvalidSetting::Batch));
+        assert!(InvalidSetting::Batch
+            .to_string()
             .contains("scheduler_batch"));
         assert!(Settings::parse("10001", "10").is_err());
         assert!(Settings::parse("ten", "10").is_err());
-        assert!(Settings::parse("5", "-1")
-            .unwrap_err()
-            .contains("scheduler_max_lateness_seconds"));
+        assert_eq!(Settings::parse("5", "-1"), Err(InvalidSetting::MaxLateness));
         assert!(Settings::parse("5", "").is_err());
     }
 }
