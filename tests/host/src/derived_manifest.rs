@@ -3,7 +3,9 @@
 //! (so a suite neither needs nor compiles the others), absolute component
 //! sources, and optionally an edit (e.g. a narrower allow-list).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::Context as _;
 
@@ -18,6 +20,19 @@ pub fn repo_root() -> PathBuf {
 /// The real `spin.toml`.
 pub fn spin_toml() -> PathBuf {
     repo_root().join("spin.toml")
+}
+
+/// The real `spin.toml` reduced to `keep`, written once per test process
+/// under `name` (the suites' shared app).
+pub fn kept(name: &'static str, keep: &[&str]) -> &'static Path {
+    static WRITTEN: Mutex<BTreeMap<&'static str, &'static Path>> = Mutex::new(BTreeMap::new());
+    let mut written = WRITTEN.lock().unwrap_or_else(|e| e.into_inner());
+    written.entry(name).or_insert_with(|| {
+        let path = Derive::keeping(name, keep)
+            .write()
+            .expect("derived manifest");
+        Box::leak(path.into_boxed_path())
+    })
 }
 
 /// What to derive.

@@ -12,3 +12,22 @@ pub mod pg_proxy;
 pub mod spin_up;
 
 pub use spin_up::TestApp;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Starts the app of `manifest` with `vars` and a daprd-like driver that
+/// has read its subscriptions (with the app token, when `vars` sets one):
+/// what every event suite begins with.
+pub async fn start_subscribed(
+    manifest: &Path,
+    vars: &HashMap<String, String>,
+) -> (TestApp, fakes::dapr::DaprDriver) {
+    let app = TestApp::start(manifest, vars).await.expect("app starts");
+    let mut driver = fakes::dapr::DaprDriver::new(app.base_url());
+    if let Some(token) = vars.get("app_api_token").filter(|t| !t.is_empty()) {
+        driver = driver.with_app_api_token(token.clone());
+    }
+    driver.subscribe().await.expect("GET /dapr/subscribe");
+    (app, driver)
+}

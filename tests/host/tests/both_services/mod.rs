@@ -41,8 +41,5 @@ pub async fn start(
     let manifest = Derive::keeping(name, &["notification", "recurrence", "subscriptions"])
         .write()
         .expect("manifest");
-    let app = TestApp::start(&manifest, &vars).await.expect("app starts");
-    let mut driver = DaprDriver::new(app.base_url());
-    driver.subscribe().await.expect("subscribe");
-    (app, driver)
+    component_host::start_subscribed(&manifest, &vars).await
 }

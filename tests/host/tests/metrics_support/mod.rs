@@ -5,11 +5,9 @@
 #![allow(dead_code)] // not every test uses every helper
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 
 use component_host::client::{self, HttpResponse};
-use component_host::derived_manifest::Derive;
 use component_host::pg_cluster::{fresh_database, TestDatabase};
 use component_host::TestApp;
 
@@ -21,12 +19,7 @@ pub const TOKEN: &str = "metrics-e2e-app-token";
 
 /// The real `spin.toml` reduced to [`KEEP`], written once per test process.
 pub fn manifest() -> &'static Path {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        Derive::keeping("metrics-e2e.toml", &KEEP)
-            .write()
-            .expect("derived manifest")
-    })
+    component_host::derived_manifest::kept("metrics-e2e.toml", &KEEP)
 }
 
 /// One test's world.

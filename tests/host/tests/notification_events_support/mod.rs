@@ -10,10 +10,8 @@
 #![allow(dead_code)] // each test file uses a different part
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 
-use component_host::derived_manifest::Derive;
 use component_host::fakes::dapr::{AppStatus, DaprDriver, DeliverOptions, Delivery, Publish};
 use component_host::fakes::email::Provider;
 use component_host::fakes::{FakeEmailRelay, FakeFcm, FakeSidecar, TestServiceAccount};
@@ -37,18 +35,9 @@ pub const DUE_AT: &str = "2026-12-01T09:00:00Z";
 pub const USER: &str = "u-42";
 pub const ADDRESS: &str = "ada.lovelace@example.com";
 
-fn repo() -> PathBuf {
-    component_host::derived_manifest::repo_root()
-}
-
 /// The real `spin.toml` reduced to [`KEEP`], written once per test process.
 pub fn manifest() -> &'static Path {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        Derive::keeping("notification-events-e2e.toml", &KEEP)
-            .write()
-            .expect("derived manifest")
-    })
+    component_host::derived_manifest::kept("notification-events-e2e.toml", &KEEP)
 }
 
 /// How a test wants the app configured.
@@ -144,12 +133,7 @@ impl Env {
         for (k, v) in &options.extra {
             vars.insert(k.clone(), v.clone());
         }
-        let app = TestApp::start(manifest(), &vars).await.expect("app starts");
-        let mut driver = DaprDriver::new(app.base_url());
-        if let Some((_, token)) = options.extra.iter().find(|(k, _)| k == "app_api_token") {
-            driver = driver.with_app_api_token(token.clone());
-        }
-        driver.subscribe().await.expect("GET /dapr/subscribe");
+        let (app, driver) = component_host::start_subscribed(manifest(), &vars).await;
         let pg = db.client().await;
         Env {
             db,

@@ -11,10 +11,8 @@
 #![allow(dead_code)] // each test file uses a different part
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 
-use component_host::derived_manifest::Derive;
 use component_host::fakes::dapr::{AppStatus, DaprDriver, DeliverOptions, Delivery};
 use component_host::fakes::FakeSidecar;
 use component_host::pg_cluster::{fresh_database, TestDatabase};
@@ -24,18 +22,9 @@ use serde_json::{json, Value};
 /// The components the derived manifest keeps.
 const KEEP: [&str; 2] = ["recurrence", "subscriptions"];
 
-fn repo() -> PathBuf {
-    component_host::derived_manifest::repo_root()
-}
-
 /// The real `spin.toml` reduced to [`KEEP`], written once per test process.
 pub fn manifest() -> &'static Path {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        Derive::keeping("recurrence-e2e.toml", &KEEP)
-            .write()
-            .expect("derived manifest")
-    })
+    component_host::derived_manifest::kept("recurrence-e2e.toml", &KEEP)
 }
 
 /// One test's world.
@@ -68,12 +57,7 @@ impl Env {
         for (k, v) in extra {
             vars.insert((*k).to_owned(), (*v).to_owned());
         }
-        let app = TestApp::start(manifest(), &vars).await.expect("app starts");
-        let mut driver = DaprDriver::new(app.base_url());
-        if let Some((_, token)) = extra.iter().find(|(k, _)| *k == "app_api_token") {
-            driver = driver.with_app_api_token(*token);
-        }
-        driver.subscribe().await.expect("GET /dapr/subscribe");
+        let (app, driver) = component_host::start_subscribed(manifest(), &vars).await;
         let pg = db.client().await;
         Env {
             db,

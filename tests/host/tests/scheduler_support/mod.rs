@@ -11,11 +11,9 @@
 #![allow(dead_code)] // not every test uses every helper
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 
 use bytes::Bytes;
-use component_host::derived_manifest::Derive;
 use component_host::fakes::dapr::{AppStatus, DaprDriver, DeliverOptions, Delivery, Publish};
 use component_host::fakes::email::Provider;
 use component_host::fakes::{FakeEmailRelay, FakeFcm, FakeSidecar, TestServiceAccount};
@@ -36,12 +34,7 @@ const FROM: &str = "Todo Reminders <reminders@todo.example>";
 
 /// The real `spin.toml` reduced to [`KEEP`], written once per test process.
 pub fn manifest() -> &'static Path {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        Derive::keeping("scheduler-e2e.toml", &KEEP)
-            .write()
-            .expect("derived manifest")
-    })
+    component_host::derived_manifest::kept("scheduler-e2e.toml", &KEEP)
 }
 
 /// One test's world.
@@ -94,13 +87,8 @@ impl Env {
         for (k, v) in extra {
             vars.insert((*k).to_owned(), (*v).to_owned());
         }
-        let app = TestApp::start(manifest(), &vars).await.expect("app starts");
         let token = vars.get("app_api_token").filter(|t| !t.is_empty()).cloned();
-        let mut driver = DaprDriver::new(app.base_url());
-        if let Some(token) = &token {
-            driver = driver.with_app_api_token(token.clone());
-        }
-        driver.subscribe().await.expect("GET /dapr/subscribe");
+        let (app, driver) = component_host::start_subscribed(manifest(), &vars).await;
         let pg = db.client().await;
         Env {
             db,
