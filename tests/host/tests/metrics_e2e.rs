@@ -86,16 +86,9 @@ async fn values_after_known_rows_and_a_real_drop_are_exact() {
     assert_eq!(res.status, 200, "{}", res.text());
     let m = Exposition::parse(&res.text());
 
-    let delivery =
-        |c: &str, s: &str| m.value(&format!(r#"todo_deliveries{{channel="{c}",status="{s}"}}"#));
-    assert_eq!(delivery("email", "sent"), 3.0);
-    assert_eq!(delivery("email", "failed"), 1.0);
-    assert_eq!(delivery("email", "retrying"), 1.0);
-    assert_eq!(delivery("email", "pending"), 0.0);
-    assert_eq!(delivery("push", "sent"), 1.0);
-    assert_eq!(delivery("push", "pending"), 2.0);
-    assert_eq!(delivery("push", "failed"), 0.0);
-    assert_eq!(delivery("push", "retrying"), 0.0);
+    // Pending, retrying, sent, failed.
+    assert_eq!(m.deliveries("email"), [0.0, 1.0, 3.0, 1.0]);
+    assert_eq!(m.deliveries("push"), [2.0, 0.0, 1.0, 0.0]);
 
     // Unpublished final outcomes: email/failed (2 h) and push/sent (30 min);
     // not the retrying or pending ones, however old.
@@ -117,12 +110,7 @@ async fn values_after_known_rows_and_a_real_drop_are_exact() {
         ),
         1.0
     );
-    let rejected = m
-        .samples
-        .keys()
-        .filter(|k| k.starts_with("todo_rejected_events{"))
-        .count();
-    assert_eq!(rejected, 3);
+    assert_eq!(m.samples_of("todo_rejected_events"), 3);
 
     assert_eq!(m.value("todo_generated_tasks"), 2.0);
     assert_eq!(m.value("todo_scheduler_due_backlog"), 1.0);
@@ -158,26 +146,19 @@ async fn counts_follow_updates_deletes_and_truncates() {
     let res = env.scrape().await;
     assert_eq!(res.status, 200, "{}", res.text());
     let m = Exposition::parse(&res.text());
-    let delivery =
-        |c: &str, s: &str| m.value(&format!(r#"todo_deliveries{{channel="{c}",status="{s}"}}"#));
-    assert_eq!(delivery("email", "sent"), 3.0);
-    assert_eq!(delivery("email", "failed"), 0.0);
-    assert_eq!(delivery("email", "retrying"), 0.0);
-    assert_eq!(delivery("push", "failed"), 1.0);
-    assert_eq!(delivery("push", "sent"), 3.0);
-    assert_eq!(delivery("push", "pending"), 0.0);
+    assert_eq!(m.deliveries("email"), [0.0, 0.0, 3.0, 0.0]);
+    assert_eq!(m.deliveries("push"), [0.0, 0.0, 3.0, 1.0]);
     assert_eq!(m.value("todo_generated_tasks"), 1.0);
     assert_eq!(m.value(r#"todo_scheduled_reminders{state="skipped"}"#), 1.0);
     assert_eq!(
         m.value(r#"todo_rejected_events{topic="task-events",reason="unknown_task"}"#),
         1.0
     );
-    let rejected = m
-        .samples
-        .keys()
-        .filter(|k| k.starts_with("todo_rejected_events{"))
-        .count();
-    assert_eq!(rejected, 1, "truncated series are gone");
+    assert_eq!(
+        m.samples_of("todo_rejected_events"),
+        1,
+        "truncated series are gone"
+    );
 }
 
 #[tokio::test]

@@ -96,6 +96,25 @@ impl Exposition {
         e
     }
 
+    /// `todo_deliveries` of `channel` per status: pending, retrying, sent,
+    /// failed.
+    pub fn deliveries(&self, channel: &str) -> [f64; 4] {
+        ["pending", "retrying", "sent", "failed"].map(|status| {
+            self.value(&format!(
+                r#"todo_deliveries{{channel="{channel}",status="{status}"}}"#
+            ))
+        })
+    }
+
+    /// How many samples `family` has (one per label set).
+    pub fn samples_of(&self, family: &str) -> usize {
+        let prefix = format!("{family}{{");
+        self.samples
+            .keys()
+            .filter(|k| *k == family || k.starts_with(&prefix))
+            .count()
+    }
+
     /// The value of `series` (e.g. `todo_deliveries{channel="email",status="sent"}`).
     pub fn value(&self, series: &str) -> f64 {
         *self
