@@ -34,7 +34,7 @@ pub enum CallError {
 
 /// A publish to the sidecar that failed.
 #[derive(Debug, thiserror::Error)]
-pub enum PublishError {
+pub enum OutcomePublishError {
     /// The outcome could not be serialised.
     #[error("outcome payload: {0}")]
     Payload(#[from] serde_json::Error),
@@ -84,7 +84,7 @@ pub async fn publish(
     sidecar: &Sidecar,
     outcome: &NotificationOutcome,
     traceparent: Option<&str>,
-) -> Result<(), PublishError> {
+) -> Result<(), OutcomePublishError> {
     let payload = serde_json::to_value(outcome)?;
     sidecar
         .publish(
