@@ -29,15 +29,21 @@ mod store;
 
 use component_kit::{log, respond};
 use metrics_exposition::{render, CONTENT_TYPE};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
 /// The scrape route.
 const METRICS: &str = "/metrics";
 
-/// Serves `GET /metrics`, open to scrapers without a token.
+/// The whole answer is written before the outparam is set
+/// ([`respond::send`]: no split writes, no delayed-ACK stall).
 #[http_component]
-fn handle(req: Request) -> Response {
+fn handle(req: Request, out: ResponseOutparam) {
+    respond::send(out, route(req));
+}
+
+/// Serves `GET /metrics`, open to scrapers without a token.
+fn route(req: Request) -> Response {
     component_kit::log::set_component("metrics");
     if req.path() != METRICS {
         return respond::not_found();

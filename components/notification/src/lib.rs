@@ -8,11 +8,19 @@ mod api;
 mod events;
 
 use component_kit::{auth, readiness, respond, vars};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
+/// The whole answer is written before the outparam is set
+/// ([`respond::send`]: no split writes, no delayed-ACK stall).
 #[http_component]
-async fn handle(req: Request) -> Response {
+async fn handle(req: Request, out: ResponseOutparam) {
+    respond::send(out, route(req).await);
+}
+
+/// Readiness and Dapr's binding probe are open; every other route needs
+/// `app_api_token` when it is set.
+async fn route(req: Request) -> Response {
     component_kit::log::set_component("notification");
     let path = req.path().to_owned();
     if path == "/notifications/readyz" {

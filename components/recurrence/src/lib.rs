@@ -42,13 +42,19 @@ mod preview;
 mod store;
 
 use component_kit::{auth, readiness, respond, vars};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
+
+/// The whole answer is written before the outparam is set
+/// ([`respond::send`]: no split writes, no delayed-ACK stall).
+#[http_component]
+async fn handle(req: Request, out: ResponseOutparam) {
+    respond::send(out, route(req).await);
+}
 
 /// Readiness is open (probes carry no token); every other route needs
 /// `app_api_token` when it is set.
-#[http_component]
-async fn handle(req: Request) -> Response {
+async fn route(req: Request) -> Response {
     component_kit::log::set_component("recurrence");
     let path = req.path();
     if path == "/recurrence/readyz" {

@@ -39,7 +39,7 @@ mod store;
 mod tick;
 
 use component_kit::{auth, readiness, respond, vars};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
 /// The cron binding's route.
@@ -48,10 +48,16 @@ const TICK: &str = "/scheduler/tick";
 /// like the other services' readyz, open to probes without a token.
 const READYZ: &str = "/scheduler/readyz";
 
+/// The whole answer is written before the outparam is set
+/// ([`respond::send`]: no split writes, no delayed-ACK stall).
+#[http_component]
+async fn handle(req: Request, out: ResponseOutparam) {
+    respond::send(out, route(req).await);
+}
+
 /// `OPTIONS` is Dapr's start-up probe of a binding route (it binds only on
 /// a 2xx or 405) and does nothing, so it needs no token; `POST` does.
-#[http_component]
-async fn handle(req: Request) -> Response {
+async fn route(req: Request) -> Response {
     component_kit::log::set_component("scheduler");
     if req.path() == READYZ {
         return match req.method() {

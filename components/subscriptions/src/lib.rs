@@ -3,11 +3,17 @@
 //! component with one sidecar each (docs/CONTRACT.md, "Dapr behaviour").
 
 use component_kit::{auth, log, respond, vars};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
+/// The whole answer is written before the outparam is set
+/// ([`respond::send`]: no split writes, no delayed-ACK stall).
 #[http_component]
-fn handle(req: Request) -> Response {
+fn handle(req: Request, out: ResponseOutparam) {
+    respond::send(out, route(req));
+}
+
+fn route(req: Request) -> Response {
     component_kit::log::set_component("subscriptions");
     if !auth::is_authorised(&req, &vars::get_or("app_api_token", "")) {
         return respond::unauthorised();
