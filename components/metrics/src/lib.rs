@@ -29,20 +29,23 @@ mod store;
 
 use component_kit::respond;
 use metrics_exposition::{render, CONTENT_TYPE};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
 /// The scrape route.
 const METRICS: &str = "/metrics";
 
-/// Serves `GET /metrics`, open to scrapers without a token.
+/// The whole answer is written before the outparam is set
+/// ([`respond::send`]: no split writes, no delayed-ACK stall).
 #[http_component]
-fn handle(req: Request) -> Response {
+fn handle(req: Request, out: ResponseOutparam) {
     component_kit::log::init("metrics");
-    component_kit::log::request_span(&req).in_scope(|| route(req))
+    let answer = component_kit::log::request_span(&req).in_scope(|| route(req));
+    respond::send(out, answer);
 }
 
-/// Dispatches on the path, inside the request's log span.
+/// Serves `GET /metrics`, open to scrapers without a token, inside the
+/// request's log span.
 fn route(req: Request) -> Response {
     if req.path() != METRICS {
         return respond::not_found();

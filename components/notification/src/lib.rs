@@ -8,18 +8,21 @@ mod api;
 mod events;
 
 use component_kit::{auth, readiness, respond, vars};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 use tracing::Instrument;
 
+/// The whole answer is written before the outparam is set
+/// ([`respond::send`]: no split writes, no delayed-ACK stall).
 #[http_component]
-async fn handle(req: Request) -> Response {
+async fn handle(req: Request, out: ResponseOutparam) {
     component_kit::log::init("notification");
     let span = component_kit::log::request_span(&req);
-    route(req).instrument(span).await
+    respond::send(out, route(req).instrument(span).await);
 }
 
-/// Dispatches on the path, inside the request's log span.
+/// Readiness and Dapr's binding probe are open; every other route needs
+/// `app_api_token` when it is set. Runs inside the request's log span.
 async fn route(req: Request) -> Response {
     let path = req.path().to_owned();
     if path == "/notifications/readyz" {

@@ -42,20 +42,21 @@ mod preview;
 mod store;
 
 use component_kit::{auth, readiness, respond, vars};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 use tracing::Instrument;
 
-/// Readiness is open (probes carry no token); every other route needs
-/// `app_api_token` when it is set.
+/// The whole answer is written before the outparam is set
+/// ([`respond::send`]: no split writes, no delayed-ACK stall).
 #[http_component]
-async fn handle(req: Request) -> Response {
+async fn handle(req: Request, out: ResponseOutparam) {
     component_kit::log::init("recurrence");
     let span = component_kit::log::request_span(&req);
-    route(req).instrument(span).await
+    respond::send(out, route(req).instrument(span).await);
 }
 
-/// Dispatches on the path, inside the request's log span.
+/// Readiness is open (probes carry no token); every other route needs
+/// `app_api_token` when it is set.
 async fn route(req: Request) -> Response {
     let path = req.path();
     if path == "/recurrence/readyz" {

@@ -39,7 +39,7 @@ mod store;
 mod tick;
 
 use component_kit::{auth, readiness, respond, vars};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 use tracing::Instrument;
 
@@ -49,16 +49,17 @@ const TICK: &str = "/scheduler/tick";
 /// like the other services' readyz, open to probes without a token.
 const READYZ: &str = "/scheduler/readyz";
 
-/// `OPTIONS` is Dapr's start-up probe of a binding route (it binds only on
-/// a 2xx or 405) and does nothing, so it needs no token; `POST` does.
+/// The whole answer is written before the outparam is set
+/// ([`respond::send`]: no split writes, no delayed-ACK stall).
 #[http_component]
-async fn handle(req: Request) -> Response {
+async fn handle(req: Request, out: ResponseOutparam) {
     component_kit::log::init("scheduler");
     let span = component_kit::log::request_span(&req);
-    route(req).instrument(span).await
+    respond::send(out, route(req).instrument(span).await);
 }
 
-/// Dispatches on the path, inside the request's log span.
+/// `OPTIONS` is Dapr's start-up probe of a binding route (it binds only on
+/// a 2xx or 405) and does nothing, so it needs no token; `POST` does.
 async fn route(req: Request) -> Response {
     if req.path() == READYZ {
         return match req.method() {

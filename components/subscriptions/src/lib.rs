@@ -3,16 +3,19 @@
 //! component with one sidecar each (docs/CONTRACT.md, "Dapr behaviour").
 
 use component_kit::{auth, respond, vars};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
+/// The whole answer is written before the outparam is set
+/// ([`respond::send`]: no split writes, no delayed-ACK stall).
 #[http_component]
-fn handle(req: Request) -> Response {
+fn handle(req: Request, out: ResponseOutparam) {
     component_kit::log::init("subscriptions");
-    component_kit::log::request_span(&req).in_scope(|| route(req))
+    let answer = component_kit::log::request_span(&req).in_scope(|| route(req));
+    respond::send(out, answer);
 }
 
-/// Dispatches on the path, inside the request's log span.
+/// Serves the subscription list, inside the request's log span.
 fn route(req: Request) -> Response {
     if !auth::is_authorised(&req, &vars::get_or("app_api_token", "")) {
         return respond::unauthorised();

@@ -11,7 +11,7 @@ use dapr_pubsub::{
 use spin_sdk::http::{Method, Request, Response};
 use tracing::Instrument;
 
-use crate::{db, deadline, respond, vars};
+use crate::{db, deadline, outbound, respond, vars};
 
 /// Deadline of one publish to the sidecar (Dapr's own publish timeout is 5 s).
 pub const PUBLISH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -277,7 +277,7 @@ impl Sidecar {
             builder.header(k, v);
         }
         let request = builder.body(call.body).build();
-        let sent = deadline::within(PUBLISH_TIMEOUT, spin_sdk::http::send(request)).await;
+        let sent = deadline::within(PUBLISH_TIMEOUT, outbound::send(request)).await;
         let response: Response = sent
             .ok_or(PublishError::TimedOut)?
             .map_err(|e| send_failure(&e, &self.port))?;
@@ -293,11 +293,12 @@ impl Sidecar {
     }
 }
 
-/// Describes a failed send. spin-sdk 5 writes the body after handing the
-/// request to the host, so a request the host refuses (`HttpRequestDenied`
-/// when the sidecar's port is not in `allowed_outbound_hosts`) surfaces as
-/// a closed body stream, not as the host's error code: say so, or the log
-/// only shows `StreamError::Closed`.
+/// Describes a failed send. A body written after the request was handed to
+/// the host (only one over what the host buffers, see [`outbound::send`])
+/// fails as a closed body stream when the host refuses the request
+/// (`HttpRequestDenied` when the sidecar's port is not in
+/// `allowed_outbound_hosts`), not with the host's error code: say so, or
+/// the log only shows `StreamError::Closed`.
 fn send_failure(e: &spin_sdk::http::SendError, port: &str) -> PublishError {
     PublishError::Send(match e {
         spin_sdk::http::SendError::Io(_) => format!(

@@ -9,6 +9,7 @@ pub mod dapr;
 pub mod db;
 pub mod deadline;
 pub mod log;
+pub mod outbound;
 pub mod pg_url;
 pub mod readiness;
 pub mod respond;

@@ -1,9 +1,76 @@
 //! JSON answers, including the contract's error shape
-//! `{"error": {"code", "message"}}`.
+//! `{"error": {"code", "message"}}`, and [`send`], which hands an answer to
+//! Spin in one piece.
 
 use dapr_pubsub::{ApiError, AppStatus, BulkResponse};
 use serde::Serialize;
-use spin_sdk::http::Response;
+use spin_sdk::http::{Headers, OutgoingBody, OutgoingResponse, Response, ResponseOutparam};
+
+/// Hands `res` to Spin with its body written and finished *before*
+/// `response-outparam.set`, and with `content-length`.
+///
+/// Why: spin-sdk's default (`set_with_body`) sets the outparam first and
+/// writes the body afterwards, so Spin's hyper sometimes polls in between
+/// and writes the head alone, then the body: the late small write waits
+/// ~40 ms for the client's delayed ACK (Nagle; Spin 3.6.3 never sets
+/// `TCP_NODELAY`). With head, body and end all there at hyper's first poll
+/// the answer leaves in one write (bench/FINDINGS.md, section 1).
+///
+/// The host buffers a body written before `set` without waiting: in
+/// wasmtime-wasi-http 42 (Spin 3.6.3 keeps its defaults) `check-write`
+/// grants one chunk of up to 1 MiB while its channel has room. Whatever
+/// `check-write` does not grant (only a body over that size) is written
+/// after `set`, as spin-sdk does, since waiting for room before `set` would
+/// wait for a reader that does not exist yet.
+pub fn send(out: ResponseOutparam, mut res: Response) {
+    let body = std::mem::take(res.body_mut());
+    // 204 and 304 carry no body and must not announce one.
+    if !matches!(*res.status(), 204 | 304) {
+        res.set_header("content-length", body.len().to_string());
+    }
+    let head = OutgoingResponse::try_from(res).unwrap_or_else(|_| bare(500));
+    let Ok(outgoing) = head.body() else {
+        return out.set(head);
+    };
+    let Ok(stream) = outgoing.write() else {
+        return out.set(head);
+    };
+    let mut rest: &[u8] = &body;
+    while !rest.is_empty() {
+        let granted = match stream.check_write() {
+            Ok(0) | Err(_) => break,
+            Ok(n) => usize::try_from(n).unwrap_or(usize::MAX).min(rest.len()),
+        };
+        let (now, later) = rest.split_at(granted);
+        if stream.write(now).is_err() {
+            break;
+        }
+        rest = later;
+    }
+    if rest.is_empty() {
+        drop(stream);
+        // A failed finish (a short body) makes the host abort the answer.
+        let _ = OutgoingBody::finish(outgoing, None);
+        return out.set(head);
+    }
+    out.set(head);
+    // `blocking-write-and-flush` takes at most 4096 bytes per call.
+    for chunk in rest.chunks(4096) {
+        if stream.blocking_write_and_flush(chunk).is_err() {
+            break;
+        }
+    }
+    drop(stream);
+    let _ = OutgoingBody::finish(outgoing, None);
+}
+
+/// A head with no headers, for when our own headers cannot be converted
+/// (never expected: every header here is a constant or a number).
+fn bare(status: u16) -> OutgoingResponse {
+    let head = OutgoingResponse::new(Headers::new());
+    let _ = head.set_status_code(status);
+    head
+}
 
 /// A JSON response with the given status.
 pub fn json<T: Serialize>(status: u16, body: &T) -> Response {

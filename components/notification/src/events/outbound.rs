@@ -7,7 +7,7 @@ use std::time::Duration;
 use component_kit::dapr::{self, Sidecar};
 use component_kit::deadline;
 use notification_delivery::{Method, NotificationOutcome, OutboundRequest, ProviderResponse};
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::Request;
 
 /// Deadline of one provider call (relay, FCM send, token endpoint).
 pub const PROVIDER_TIMEOUT: Duration = Duration::from_secs(8);
@@ -56,12 +56,7 @@ pub async fn call(request: OutboundRequest) -> Result<ProviderResponse, CallErro
         builder.header(name, value);
     }
     let outgoing = builder.body(request.body).build();
-    match deadline::within(
-        PROVIDER_TIMEOUT,
-        spin_sdk::http::send::<_, Response>(outgoing),
-    )
-    .await
-    {
+    match deadline::within(PROVIDER_TIMEOUT, component_kit::outbound::send(outgoing)).await {
         Some(Ok(response)) => Ok(ProviderResponse {
             status: *response.status(),
             headers: response

@@ -23,15 +23,17 @@ use super::{outbound, providers, store};
 
 /// What one request sets up once, however many bulk entries it carries.
 pub struct ReminderWorker {
-    config: EventConfig,
+    /// Read at the first reminder that gets as far as delivering: a bulk of
+    /// ignored types or malformed events reads no variable.
+    config: Option<EventConfig>,
     conn: Option<Connection>,
 }
 
 impl ReminderWorker {
-    /// Reads the variables; the connection opens on first use.
+    /// The variables are read and the connection opened on first use.
     pub fn new() -> Self {
         ReminderWorker {
-            config: EventConfig::read(),
+            config: None,
             conn: None,
         }
     }
@@ -81,7 +83,7 @@ impl ReminderWorker {
             None => db::open()?,
         };
         let conn = self.conn.insert(conn);
-        let config = &self.config;
+        let config = &*self.config.get_or_insert_with(EventConfig::read);
         let user_id = reminder.user_id.as_str();
 
         // Round trip 1: subscriber, devices, cached token.

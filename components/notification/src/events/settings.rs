@@ -25,8 +25,9 @@ pub struct EventConfig {
     pub service_account_json: String,
     /// The service account's `client_email`: the key of the token cache.
     pub client_email: Option<String>,
-    /// `email_relay_api_key`, kept only to scrub it from what is logged.
-    relay_api_key: String,
+    /// The relay API key and the service account's key material, to scrub
+    /// from what is logged: built once per request, not once per event.
+    secrets: Secrets,
     /// `max_delivery_attempts`.
     pub policy: AttemptPolicy,
     /// Where outcome events go.
@@ -69,12 +70,15 @@ impl EventConfig {
             );
             AttemptPolicy::default()
         });
+        let mut secrets = Secrets::new();
+        secrets.add(&relay_api_key);
+        secrets.add_service_account(&service_account_json);
         EventConfig {
             relay,
             fcm,
             service_account_json,
             client_email,
-            relay_api_key,
+            secrets,
             policy,
             sidecar: Sidecar::from_vars(),
         }
@@ -83,10 +87,7 @@ impl EventConfig {
     /// The configured secrets (relay API key, service-account key
     /// material), to scrub from log lines and stored errors.
     pub fn secrets(&self) -> Secrets {
-        let mut secrets = Secrets::new();
-        secrets.add(&self.relay_api_key);
-        secrets.add_service_account(&self.service_account_json);
-        secrets
+        self.secrets.clone()
     }
 
     /// Which channels can be served.
