@@ -35,13 +35,11 @@ use spin_sdk::http_component;
 /// The scrape route.
 const METRICS: &str = "/metrics";
 
-/// The whole answer is written before the outparam is set
-/// ([`respond::send`]: no split writes, no delayed-ACK stall).
+/// Logs in the request's span and answers in one write
+/// ([`component_kit::entry`]).
 #[http_component]
 fn handle(req: Request, out: ResponseOutparam) {
-    component_kit::log::init("metrics");
-    let answer = component_kit::log::request_span(&req).in_scope(|| route(req));
-    respond::send(out, answer);
+    component_kit::entry::serve_sync("metrics", req, out, route);
 }
 
 /// Serves `GET /metrics`, open to scrapers without a token, inside the

@@ -10,15 +10,12 @@ mod events;
 use component_kit::{auth, readiness, respond, vars};
 use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
-use tracing::Instrument;
 
-/// The whole answer is written before the outparam is set
-/// ([`respond::send`]: no split writes, no delayed-ACK stall).
+/// Logs in the request's span and answers in one write
+/// ([`component_kit::entry`]).
 #[http_component]
 async fn handle(req: Request, out: ResponseOutparam) {
-    component_kit::log::init("notification");
-    let span = component_kit::log::request_span(&req);
-    respond::send(out, route(req).instrument(span).await);
+    component_kit::entry::serve("notification", req, out, route).await;
 }
 
 /// Readiness and Dapr's binding probe are open; every other route needs

@@ -44,15 +44,12 @@ mod store;
 use component_kit::{auth, readiness, respond, vars};
 use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
-use tracing::Instrument;
 
-/// The whole answer is written before the outparam is set
-/// ([`respond::send`]: no split writes, no delayed-ACK stall).
+/// Logs in the request's span and answers in one write
+/// ([`component_kit::entry`]).
 #[http_component]
 async fn handle(req: Request, out: ResponseOutparam) {
-    component_kit::log::init("recurrence");
-    let span = component_kit::log::request_span(&req);
-    respond::send(out, route(req).instrument(span).await);
+    component_kit::entry::serve("recurrence", req, out, route).await;
 }
 
 /// Readiness is open (probes carry no token); every other route needs

@@ -41,7 +41,6 @@ mod tick;
 use component_kit::{auth, readiness, respond, vars};
 use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
-use tracing::Instrument;
 
 /// The cron binding's route.
 const TICK: &str = "/scheduler/tick";
@@ -49,13 +48,11 @@ const TICK: &str = "/scheduler/tick";
 /// like the other services' readyz, open to probes without a token.
 const READYZ: &str = "/scheduler/readyz";
 
-/// The whole answer is written before the outparam is set
-/// ([`respond::send`]: no split writes, no delayed-ACK stall).
+/// Logs in the request's span and answers in one write
+/// ([`component_kit::entry`]).
 #[http_component]
 async fn handle(req: Request, out: ResponseOutparam) {
-    component_kit::log::init("scheduler");
-    let span = component_kit::log::request_span(&req);
-    respond::send(out, route(req).instrument(span).await);
+    component_kit::entry::serve("scheduler", req, out, route).await;
 }
 
 /// `OPTIONS` is Dapr's start-up probe of a binding route (it binds only on

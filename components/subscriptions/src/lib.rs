@@ -6,13 +6,11 @@ use component_kit::{auth, respond, vars};
 use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
-/// The whole answer is written before the outparam is set
-/// ([`respond::send`]: no split writes, no delayed-ACK stall).
+/// Logs in the request's span and answers in one write
+/// ([`component_kit::entry`]).
 #[http_component]
 fn handle(req: Request, out: ResponseOutparam) {
-    component_kit::log::init("subscriptions");
-    let answer = component_kit::log::request_span(&req).in_scope(|| route(req));
-    respond::send(out, answer);
+    component_kit::entry::serve_sync("subscriptions", req, out, route);
 }
 
 /// Serves the subscription list, inside the request's log span.

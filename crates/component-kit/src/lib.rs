@@ -8,6 +8,7 @@ pub mod auth;
 pub mod dapr;
 pub mod db;
 pub mod deadline;
+pub mod entry;
 pub mod log;
 pub mod outbound;
 pub mod pg_url;

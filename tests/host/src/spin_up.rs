@@ -250,6 +250,37 @@ impl TestApp {
         std::fs::read_to_string(self.log_dir.join(format!("{component}_stdout.txt")))
             .unwrap_or_default()
     }
+
+    /// The lines `component` wrote, each checked to be what docs/CONTRACT.md
+    /// "Logs" promises: one JSON object with `ts` (RFC 3339 UTC, `Z`), a
+    /// known `level`, the component's own name as `component`, and a
+    /// non-empty `msg`. Panics, naming the line, on the first that is not.
+    pub fn json_lines(&self, component: &str) -> Vec<serde_json::Value> {
+        let out = self.component_stdout(component);
+        out.lines()
+            .map(|line| {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| {
+                    panic!("{component} wrote a non-JSON line ({e}): {line:.300}")
+                });
+                let ts = v["ts"].as_str().unwrap_or_default();
+                assert!(
+                    ts.ends_with('Z') && ts.parse::<chrono::DateTime<chrono::Utc>>().is_ok(),
+                    "ts {ts:?} in {line:.300}"
+                );
+                assert!(
+                    ["error", "warn", "info", "debug", "trace"]
+                        .contains(&v["level"].as_str().unwrap_or_default()),
+                    "{line:.300}"
+                );
+                assert_eq!(v["component"], component, "{line:.300}");
+                assert!(
+                    v["msg"].as_str().is_some_and(|m| !m.is_empty()),
+                    "{line:.300}"
+                );
+                v
+            })
+            .collect()
+    }
 }
 
 impl Drop for TestApp {

@@ -22,29 +22,9 @@ const HEADER_TRACE: &str = "00-11111111111111111111111111111111-2222222222222222
 const ENVELOPE_TRACE: &str = "00-33333333333333333333333333333333-4444444444444444-01";
 
 /// Every line `notification` wrote, each checked to be a JSON object with
-/// the contract's keys and the component's name.
+/// the contract's keys and the component's name ([`TestApp::json_lines`]).
 fn lines(app: &TestApp) -> Vec<Value> {
-    let out = app.component_stdout("notification");
-    let lines: Vec<Value> = out
-        .lines()
-        .map(|line| {
-            let v: Value = serde_json::from_str(line)
-                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
-            let ts = v["ts"].as_str().unwrap_or_default();
-            assert!(
-                ts.ends_with('Z') && ts.parse::<chrono::DateTime<chrono::Utc>>().is_ok(),
-                "ts {ts:?}: {line}"
-            );
-            assert!(
-                ["error", "warn", "info", "debug"]
-                    .contains(&v["level"].as_str().unwrap_or_default()),
-                "{line}"
-            );
-            assert_eq!(v["component"], "notification", "{line}");
-            assert!(v["msg"].as_str().is_some_and(|m| !m.is_empty()), "{line}");
-            v
-        })
-        .collect();
+    let lines = app.json_lines("notification");
     assert!(!lines.is_empty(), "the component wrote nothing");
     lines
 }
