@@ -205,7 +205,11 @@ async fn happy_path_for_each_rule_kind() {
     ];
     for (rule, zone, due, completed, next) in cases {
         let task = Task::recurring(rule, due, completed).zone(zone);
-        complete_and_check(&env, &task, completed, next, None).await;
+        let row = complete_and_check(&env, &task, completed, next, None).await;
+        assert_eq!(
+            row["occurrence"], 2,
+            "{rule}: the second task of its series"
+        );
     }
 }
 
@@ -304,7 +308,7 @@ async fn nine_oclock_berlin_stays_nine_oclock_across_dst() {
     let spring = Task::recurring("weekly", "2026-03-23T08:00:00Z", "2026-03-23T08:10:00Z")
         .zone("Europe/Berlin")
         .remind_at("2026-03-23T07:30:00Z");
-    complete_and_check(
+    let next_spring = complete_and_check(
         &env,
         &spring,
         "2026-03-23T08:10:00Z",
@@ -315,7 +319,7 @@ async fn nine_oclock_berlin_stays_nine_oclock_across_dst() {
     // Autumn: daily 09:00 CEST on Sat Oct 24 -> Sun Oct 25 09:00 CET (08:00Z).
     let autumn = Task::recurring("daily", "2026-10-24T07:00:00Z", "2026-10-24T07:30:00Z")
         .zone("Europe/Berlin");
-    complete_and_check(
+    let next_autumn = complete_and_check(
         &env,
         &autumn,
         "2026-10-24T07:30:00Z",
@@ -323,6 +327,13 @@ async fn nine_oclock_berlin_stays_nine_oclock_across_dst() {
         None,
     )
     .await;
+    // 09:00 local both times: one hour apart in UTC across the two changes
+    // (07:00Z in summer time, 08:00Z in winter time).
+    let hour = |row: &Value| instant(&row["due_at"]).format("%H:%M").to_string();
+    assert_eq!(
+        (hour(&next_spring), hour(&next_autumn)),
+        ("07:00".to_owned(), "08:00".to_owned())
+    );
 }
 
 #[tokio::test]
