@@ -2,16 +2,16 @@
 //! (single or bulk) and publishing through `/v1.0/publish`.
 
 use dapr_pubsub::delivery::Partial;
-use dapr_pubsub::publish::OutgoingEvent;
 use dapr_pubsub::rejection::{truncate_utf8, MAX_KEPT_PAYLOAD};
 use dapr_pubsub::{
-    parse_delivery, AppStatus, BulkResponse, CloudEvent, DeliveryBody, DeliveryEntry, EntryStatus,
-    PublishRequest, RejectReason, RejectedEvent,
+    parse_delivery, publish_request, publish_succeeded, AppStatus, BulkResponse, CloudEvent,
+    DeliveryBody, DeliveryEntry, EntryStatus, OutgoingEvent, RejectReason, RejectedEvent,
 };
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Request, Response};
 use tracing::Instrument;
 
-use crate::{db, deadline, outbound, respond, vars};
+use crate::outbound::{self, CallError};
+use crate::{db, respond, vars};
 
 /// Deadline of one publish to the sidecar (Dapr's own publish timeout is 5 s).
 pub const PUBLISH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -210,9 +210,16 @@ fn reject(event: RejectedEvent) -> AppStatus {
 /// It serialises as its description, so it can go into a log line as is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PublishError {
-    /// The request did not reach the sidecar (see [`Sidecar::publish`]).
-    #[error("{0}")]
-    Send(String),
+    /// The payload could not be serialised.
+    #[error("publish payload: {0}")]
+    Payload(String),
+    /// The sidecar settings cannot form a request (`dapr_http_port` or
+    /// `dapr_api_token` has characters HTTP refuses).
+    #[error("publish request to the sidecar could not be built: {0}")]
+    Request(String),
+    /// No answer: refused, lost or past [`PUBLISH_TIMEOUT`].
+    #[error("publish to the sidecar: {0}")]
+    Call(#[from] CallError),
     /// The sidecar answered something other than 204.
     #[error("sidecar answered {status} to publish on {topic}")]
     Refused {
@@ -221,9 +228,6 @@ pub enum PublishError {
         /// The topic of the publish.
         topic: String,
     },
-    /// No answer within [`PUBLISH_TIMEOUT`].
-    #[error("publish to the sidecar timed out after {}s", PUBLISH_TIMEOUT.as_secs())]
-    TimedOut,
 }
 
 impl serde::Serialize for PublishError {
@@ -261,28 +265,22 @@ impl Sidecar {
         topic: &str,
         id: &str,
         event_type: &str,
-        payload: &serde_json::Value,
+        payload: &impl serde::Serialize,
         traceparent: Option<&str>,
     ) -> Result<(), PublishError> {
+        let payload =
+            serde_json::to_vec(payload).map_err(|e| PublishError::Payload(e.to_string()))?;
         let event = OutgoingEvent {
             pubsub: &self.pubsub,
             topic,
             id,
             event_type,
         };
-        let call = PublishRequest::new(&self.port, event, payload, traceparent, &self.token);
-        let mut builder = Request::builder();
-        builder.method(Method::Post).uri(call.url);
-        for (k, v) in call.headers {
-            builder.header(k, v);
-        }
-        let request = builder.body(call.body).build();
-        let sent = deadline::within(PUBLISH_TIMEOUT, outbound::send(request)).await;
-        let response: Response = sent
-            .ok_or(PublishError::TimedOut)?
-            .map_err(|e| send_failure(&e, &self.port))?;
-        let status = *response.status();
-        if PublishRequest::succeeded(status) {
+        let request = publish_request(&self.port, event, payload, &self.token)
+            .map_err(|e| PublishError::Request(e.to_string()))?;
+        let response = outbound::call(request, traceparent, PUBLISH_TIMEOUT).await?;
+        let status = response.status().as_u16();
+        if publish_succeeded(status) {
             Ok(())
         } else {
             Err(PublishError::Refused {
@@ -291,20 +289,4 @@ impl Sidecar {
             })
         }
     }
-}
-
-/// Describes a failed send. A body written after the request was handed to
-/// the host (only one over what the host buffers, see [`outbound::send`])
-/// fails as a closed body stream when the host refuses the request
-/// (`HttpRequestDenied` when the sidecar's port is not in
-/// `allowed_outbound_hosts`), not with the host's error code: say so, or
-/// the log only shows `StreamError::Closed`.
-fn send_failure(e: &spin_sdk::http::SendError, port: &str) -> PublishError {
-    PublishError::Send(match e {
-        spin_sdk::http::SendError::Io(_) => format!(
-            "publish to sidecar failed: {e} (the host closed the request body: it refused or dropped \
-             the request, e.g. HttpRequestDenied when http://localhost:{port} is not in allowed_outbound_hosts)"
-        ),
-        _ => format!("publish to sidecar failed: {e}"),
-    })
 }

@@ -7,7 +7,6 @@
 pub mod auth;
 pub mod dapr;
 pub mod db;
-pub mod deadline;
 pub mod entry;
 pub mod log;
 pub mod outbound;

@@ -21,7 +21,7 @@ pub mod user_id;
 pub use api_error::ApiError;
 pub use delivery::{parse_delivery, CloudEvent, DeliveryBody, DeliveryEntry};
 pub use event_time::{parse_event_time, EventTimeError};
-pub use publish::{OutgoingEvent, PublishRequest};
+pub use publish::{publish_request, publish_succeeded, OutgoingEvent};
 pub use rejection::{RejectReason, RejectedEvent};
 pub use status::{AppStatus, BulkResponse, EntryStatus};
 pub use subscription::{subscriptions_for, Subscription, UnknownService};

@@ -36,6 +36,17 @@ pub fn valid_traceparent(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| is_traceparent(v))
 }
 
+/// Puts `traceparent` on an outbound call when it is a valid W3C value, so
+/// the call joins the trace; anything else (a header injection included) is
+/// left off. Every outbound call goes through this.
+pub fn forward(headers: &mut http::HeaderMap, traceparent: Option<&str>) {
+    if let Some(value) =
+        valid_traceparent(traceparent).and_then(|v| http::HeaderValue::try_from(v).ok())
+    {
+        headers.insert("traceparent", value);
+    }
+}
+
 /// The trace a delivered event continues (the module's rule): the HTTP
 /// header if valid, else the envelope's attribute if valid.
 pub fn continued<'a>(header: Option<&'a str>, envelope: Option<&'a str>) -> Option<&'a str> {
@@ -53,6 +64,19 @@ pub fn trace_id(traceparent: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_valid_values_are_forwarded() {
+        let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let mut headers = http::HeaderMap::new();
+        forward(&mut headers, Some(good));
+        assert_eq!(headers["traceparent"], good);
+        for bad in [None, Some(""), Some("00-t-s-01\r\nX-Evil: 1")] {
+            let mut headers = http::HeaderMap::new();
+            forward(&mut headers, bad);
+            assert!(headers.is_empty(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn only_well_formed_values_are_forwarded() {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use crate::http::{truncate_detail, ProviderResponse};
+use crate::http::{header, truncate_detail, ProviderResponse};
 use crate::policy::ReasonCode;
 use crate::retry_after::parse_retry_after;
 
@@ -42,9 +42,8 @@ impl Transient {
     /// Builds a transient failure from a response, reading its `Retry-After`.
     pub(crate) fn from_response(resp: &ProviderResponse, now: Timestamp, detail: &str) -> Self {
         Transient {
-            status: Some(resp.status),
-            retry_after: resp
-                .header("retry-after")
+            status: Some(resp.status().as_u16()),
+            retry_after: header(resp.headers(), "retry-after")
                 .and_then(|v| parse_retry_after(v, now)),
             detail: truncate_detail(detail),
         }
@@ -130,11 +129,7 @@ mod tests {
 
     #[test]
     fn retry_after_header_becomes_next_attempt() {
-        let resp = ProviderResponse {
-            status: 429,
-            headers: vec![("Retry-After".into(), "30".into())],
-            body: vec![],
-        };
+        let resp = crate::http::test_response(429, &[("Retry-After", "30")], "");
         let t = Transient::from_response(&resp, now(), "slow down");
         assert_eq!(t.retry_after, Some(Duration::from_secs(30)));
     }

@@ -1,124 +1,65 @@
-//! Plain descriptions of HTTP exchanges.
+//! Provider calls described with the `http` crate's types.
 //!
-//! The crate never performs I/O: adapters here *describe* the request to send
-//! and *classify* the response that came back, so the Spin component only has
-//! to copy these fields into `wasi:http` and back. Keeping the types free of any
-//! HTTP library also lets the unit tests compare requests field by field.
+//! The crate never performs I/O: adapters here *describe* the request to
+//! send and *classify* the response that came back. The component hands the
+//! request to Spin's outbound HTTP as it is (`spin_sdk::http` takes `http`
+//! requests) and converts the answer back, so the types in tests and in the
+//! product are the ones every Rust HTTP stack shares.
+//!
+//! Credentials travel in `authorization` headers, which [`post`] marks
+//! sensitive: `http`'s `Debug` then prints `Sensitive` instead of the value.
+//! Bodies (addresses, assertions, tokens) are never logged.
 
-use std::fmt;
+use ::http::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 
-use dapr_pubsub::trace::valid_traceparent;
+/// A provider call: method, URL, headers and body.
+pub type ProviderRequest = ::http::Request<Vec<u8>>;
 
-/// HTTP methods this crate emits.
-///
-/// Only `POST` is needed today (every provider call is a POST); an enum keeps
-/// the adapter's match exhaustive if another verb is added later.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    /// `POST`.
-    Post,
-}
+/// What came back from a provider; the body may be empty or not JSON at
+/// all (HTML error pages).
+pub type ProviderResponse = ::http::Response<Vec<u8>>;
 
-impl Method {
-    /// The method token as it goes on the wire, for the adapter's HTTP client.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Post => "POST",
-        }
+/// A request that could not be described: a URL or header value an HTTP
+/// stack refuses. Configuration is checked when it is read, so this means
+/// a value got past those checks; the delivery fails as not configured.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the provider request could not be built: {0}")]
+pub struct RequestError(String);
+
+impl From<::http::Error> for RequestError {
+    fn from(e: ::http::Error) -> Self {
+        // `http` names the part it refused, never the value.
+        RequestError(e.to_string())
     }
 }
 
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// A `POST` of `body` to `url` with `headers`; `authorization` values are
+/// marked sensitive.
+pub(crate) fn post(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Result<ProviderRequest, RequestError> {
+    let mut request = ::http::Request::post(url).body(body)?;
+    for (name, value) in headers {
+        let name = ::http::header::HeaderName::try_from(*name).map_err(::http::Error::from)?;
+        let mut value = HeaderValue::try_from(*value).map_err(::http::Error::from)?;
+        value.set_sensitive(name == AUTHORIZATION);
+        request.headers_mut().append(name, value);
     }
+    Ok(request)
 }
 
-/// A request the caller must send verbatim.
-///
-/// `Debug` is implemented by hand and hides header values and the body,
-/// because they carry bearer tokens, API keys and recipient addresses that
-/// must never reach a log line.
-#[derive(Clone, PartialEq, Eq)]
-pub struct OutboundRequest {
-    /// The HTTP method.
-    pub method: Method,
-    /// Absolute URL, built from the configured base (`scheme://host[:port]`).
-    pub url: String,
-    /// Header name/value pairs, in the order they should be sent.
-    pub headers: Vec<(String, String)>,
-    /// The request body (JSON or form-encoded, see the `Content-Type` header).
-    pub body: Vec<u8>,
+/// First value of header `name` as text (names are case-insensitive in
+/// `http`); `None` when absent or not visible ASCII.
+pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-impl OutboundRequest {
-    /// First value of header `name` (ASCII case-insensitive), for tests and
-    /// for adapters that need to look at what they are about to send.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        find_header(&self.headers, name)
-    }
-
-    /// Adds the incoming W3C `traceparent` so provider calls join the trace.
-    ///
-    /// The value comes from an untrusted event, so it is only forwarded when
-    /// it has the W3C shape (`vv-<32 hex>-<16 hex>-<2 hex>`); anything else
-    /// (including header-injection attempts) is dropped silently.
-    pub fn with_traceparent(mut self, traceparent: Option<&str>) -> Self {
-        if let Some(value) = valid_traceparent(traceparent) {
-            self.headers
-                .push(("traceparent".to_owned(), value.to_owned()));
-        }
-        self
-    }
-}
-
-impl fmt::Debug for OutboundRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
-        f.debug_struct("OutboundRequest")
-            .field("method", &self.method)
-            .field("url", &self.url)
-            .field("header_names", &names)
-            .field("body_len", &self.body.len())
-            .finish()
-    }
-}
-
-/// What came back from a provider: the caller fills it from its HTTP client.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProviderResponse {
-    /// HTTP status code.
-    pub status: u16,
-    /// Response headers (names in any case).
-    pub headers: Vec<(String, String)>,
-    /// Response body, possibly empty or not JSON at all (HTML error pages).
-    pub body: Vec<u8>,
-}
-
-impl ProviderResponse {
-    /// First value of header `name` (ASCII case-insensitive), because HTTP
-    /// header names are case-insensitive and clients differ in what they keep.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        find_header(&self.headers, name)
-    }
-
-    /// `true` for 2xx, the only statuses providers use for an accepted message.
-    pub fn is_success(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-
-    /// `true` for statuses that are worth retrying on every provider here:
-    /// 408 (request timeout), 429 (rate limit / quota) and any 5xx.
-    pub fn is_transient_status(&self) -> bool {
-        matches!(self.status, 408 | 429) || (500..600).contains(&self.status)
-    }
-}
-
-fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+/// `true` for statuses worth retrying on every provider here: 408 (request
+/// timeout), 429 (rate limit / quota) and any 5xx.
+pub fn is_transient_status(status: u16) -> bool {
+    matches!(status, 408 | 429) || (500..600).contains(&status)
 }
 
 /// Longest provider error text kept for the delivery log, in characters.
@@ -210,37 +151,58 @@ pub(crate) fn normalize_base_url(raw: &str) -> Option<String> {
     Some(trimmed.to_owned())
 }
 
+/// A provider's answer, for the adapters' tests.
+#[cfg(test)]
+pub(crate) fn test_response(status: u16, headers: &[(&str, &str)], body: &str) -> ProviderResponse {
+    let mut response = ::http::Response::new(body.as_bytes().to_vec());
+    *response.status_mut() = ::http::StatusCode::from_u16(status).unwrap();
+    for (name, value) in headers {
+        response.headers_mut().append(
+            ::http::header::HeaderName::try_from(*name).unwrap(),
+            HeaderValue::try_from(*value).unwrap(),
+        );
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn header_lookup_is_case_insensitive() {
-        let resp = ProviderResponse {
-            status: 202,
-            headers: vec![("x-message-id".into(), "abc".into())],
-            body: vec![],
-        };
-        assert_eq!(resp.header("X-Message-Id"), Some("abc"));
-        assert_eq!(resp.header("Retry-After"), None);
+        let resp = test_response(202, &[("x-message-id", "abc")], "");
+        assert_eq!(header(resp.headers(), "X-Message-Id"), Some("abc"));
+        assert_eq!(header(resp.headers(), "Retry-After"), None);
     }
 
     #[test]
     fn transient_statuses() {
         for status in [408, 429, 500, 502, 503, 504, 599] {
-            let r = ProviderResponse {
-                status,
-                ..Default::default()
-            };
-            assert!(r.is_transient_status(), "{status}");
+            assert!(is_transient_status(status), "{status}");
         }
         for status in [200, 400, 401, 403, 404, 422] {
-            let r = ProviderResponse {
-                status,
-                ..Default::default()
-            };
-            assert!(!r.is_transient_status(), "{status}");
+            assert!(!is_transient_status(status), "{status}");
         }
+    }
+
+    #[test]
+    fn credentials_are_sensitive_and_bad_values_refused() {
+        let req = post(
+            "https://api.resend.com/emails",
+            &[
+                ("Authorization", "Bearer re_key"),
+                ("Content-Type", "application/json"),
+            ],
+            b"{}".to_vec(),
+        )
+        .unwrap();
+        assert_eq!(req.method(), ::http::Method::POST);
+        assert!(req.headers()[AUTHORIZATION].is_sensitive());
+        assert!(!format!("{req:?}").contains("re_key"));
+        assert!(!req.headers()["content-type"].is_sensitive());
+        assert!(post("https://x", &[("Authorization", "a\r\nX-Evil: 1")], vec![]).is_err());
+        assert!(post("not a url", &[], vec![]).is_err());
     }
 
     #[test]
@@ -275,36 +237,6 @@ mod tests {
         assert!(is_valid_header_value("Bearer abc.def-123"));
         assert!(!is_valid_header_value("abc\r\nX-Evil: 1"));
         assert!(!is_valid_header_value("ключ"));
-    }
-
-    #[test]
-    fn traceparent_is_forwarded_only_when_well_formed() {
-        let req = OutboundRequest {
-            method: Method::Post,
-            url: "https://x".into(),
-            headers: vec![],
-            body: vec![],
-        };
-        let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-        let with = req.clone().with_traceparent(Some(good));
-        assert_eq!(with.header("traceparent"), Some(good));
-        for bad in [
-            "",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\nX-Evil: 1",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
-            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-            "00-xyz92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-        ] {
-            assert_eq!(
-                req.clone()
-                    .with_traceparent(Some(bad))
-                    .header("traceparent"),
-                None,
-                "{bad}"
-            );
-        }
-        assert_eq!(req.with_traceparent(None).headers.len(), 0);
     }
 
     #[test]

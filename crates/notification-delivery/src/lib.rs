@@ -60,7 +60,7 @@ pub use delivery::{Delivery, Step};
 pub use email::{EmailAdapter, EmailMessage, EmailProvider, RelayConfig};
 pub use events::{EventError, NotificationOutcome, PayloadFault, ReminderDue};
 pub use fcm::{AccessToken, FcmConfig, PushMessage, ServiceAccount};
-pub use http::{Method, OutboundRequest, ProviderResponse};
+pub use http::{ProviderRequest, ProviderResponse, RequestError};
 pub use keys::{reminder_id, BusinessKey};
 pub use mask::{mask_email, mask_token};
 pub use policy::{AttemptPolicy, DeliveryStatus, ReasonCode, Settlement};

@@ -9,8 +9,8 @@
 //! decided in `notification_delivery::delivery`; the files here do the I/O:
 //! - [`settings`]: variables, read once per request;
 //! - [`store`]: the three SQL round trips (lookup, claim, record);
-//! - [`providers`]: the e-mail and push calls, [`outbound`]: outbound calls
-//!   and publishes with a deadline;
+//! - [`providers`]: the e-mail and push calls (through
+//!   `component_kit::outbound`);
 //! - [`reminder`]: one event end to end; [`outbox`]: the flush.
 //!
 //! No input may panic: a trap is an HTTP 500, which Dapr retries forever.
@@ -24,15 +24,16 @@
     )
 )]
 
-mod outbound;
 mod outbox;
 mod providers;
 mod reminder;
 mod settings;
 mod store;
 
-use component_kit::{dapr, respond};
+use component_kit::dapr::{self, PublishError, Sidecar};
+use component_kit::respond;
 use dapr_pubsub::CloudEvent;
+use notification_delivery::NotificationOutcome;
 use spin_sdk::http::{Method, Request, Response};
 
 /// The topic consumed.
@@ -63,4 +64,18 @@ pub async fn outbox_flush(req: Request) -> Response {
             .build(),
         _ => respond::method_not_allowed("POST, OPTIONS"),
     }
+}
+
+/// Publishes `outcome` to its topic; the delivery id is the CloudEvent id,
+/// so a re-publish is recognisably the same event.
+async fn publish(
+    sidecar: &Sidecar,
+    outcome: &NotificationOutcome,
+    traceparent: Option<&str>,
+) -> Result<(), PublishError> {
+    let id = outcome.cloudevent_id();
+    let topic = NotificationOutcome::TOPIC;
+    sidecar
+        .publish(topic, &id, outcome.event_type(), outcome, traceparent)
+        .await
 }

@@ -10,8 +10,6 @@ use notification_delivery::NotificationOutcome;
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
 
-use super::outbound;
-
 /// Rows handled per call: the cron fires every 30 s, so a backlog drains
 /// steadily without one call outliving its HTTP timeout.
 pub const BATCH: usize = 100;
@@ -76,7 +74,7 @@ async fn run(req: &Request) -> Result<(usize, usize), DbFault> {
                 continue;
             }
         };
-        match outbound::publish(&sidecar, &event, traceparent).await {
+        match super::publish(&sidecar, &event, traceparent).await {
             Ok(()) => done.push(event.cloudevent_id()),
             Err(e) => {
                 failed += 1;

@@ -9,17 +9,23 @@
 //! the statement that records the outcomes, so minting costs no extra
 //! database round trip.
 
+use std::time::Duration;
+
+use component_kit::outbound::{self, CallError};
 use futures::future::join_all;
 use jiff::Timestamp;
 use notification_delivery::delivery::Lookup;
 use notification_delivery::fcm::{build_send_request, build_token_request, parse_token_response};
 use notification_delivery::{
     render_reminder, AccessToken, Attempt, BusinessKey, Channel, Delivery, EmailMessage, Failure,
-    FcmConfig, PushMessage, ReasonCode, ReminderContent, ReminderDue, ServiceAccount, Transient,
+    FcmConfig, ProviderRequest, PushMessage, ReasonCode, ReminderContent, ReminderDue,
+    ServiceAccount, Transient,
 };
 
-use super::outbound;
 use super::settings::EventConfig;
+
+/// Deadline of one provider call (relay, FCM send, token endpoint).
+pub const PROVIDER_TIMEOUT: Duration = Duration::from_secs(8);
 
 /// Calls the providers for every delivery that needs a call and settles
 /// it; answers the access token minted on the way (to be cached), if any.
@@ -46,10 +52,9 @@ pub async fn call(
                 // The delivery id is the idempotency key (Resend's
                 // `Idempotency-Key`), so even a re-send after a lost
                 // outcome write is collapsed by the provider.
-                let request = relay.build_request(&message).with_traceparent(traceparent);
-                match outbound::call(request).await {
+                match send(relay.build_request(&message), traceparent).await {
                     Ok(response) => relay.classify(&response, Timestamp::now()),
-                    Err(e) => transport(&e),
+                    Err(failure) => failure,
                 }
             }
             Err(why) => not_configured(why),
@@ -151,13 +156,12 @@ impl Push<'_> {
 
     async fn send_one(&self, access: &AccessToken, key: &BusinessKey) -> Attempt {
         let message = PushMessage::for_reminder(key, self.content, self.due_at);
-        let request =
-            build_send_request(self.fcm, access, &message).with_traceparent(self.traceparent);
-        match outbound::call(request).await {
+        let request = build_send_request(self.fcm, access, &message);
+        match send(request, self.traceparent).await {
             Ok(response) => {
                 notification_delivery::fcm::classify_send_response(&response, Timestamp::now())
             }
-            Err(e) => transport(&e),
+            Err(failure) => failure,
         }
     }
 }
@@ -192,10 +196,8 @@ impl TokenSource<'_> {
         // the event's, so push deliveries fail as `channel_not_configured`.
         let account =
             ServiceAccount::from_json(self.service_account_json).map_err(|e| not_configured(&e))?;
-        let request = build_token_request(self.fcm, &account, Timestamp::now())
-            .map_err(|e| not_configured(&e))?
-            .with_traceparent(self.traceparent);
-        let response = outbound::call(request).await.map_err(|e| transport(&e))?;
+        let request = build_token_request(self.fcm, &account, Timestamp::now());
+        let response = send(request, self.traceparent).await?;
         let token = parse_token_response(&response, Timestamp::now())?;
         self.current = Some(token.clone());
         self.minted = Some(token.clone());
@@ -203,8 +205,17 @@ impl TokenSource<'_> {
     }
 }
 
-fn transport(e: &outbound::CallError) -> Attempt {
-    Attempt::Transient(Transient::transport(&e.to_string()))
+/// Sends a described provider call with [`PROVIDER_TIMEOUT`]; a request
+/// that could not be described fails the delivery as not configured, no
+/// answer is a transient attempt.
+async fn send<E: std::fmt::Display>(
+    request: Result<ProviderRequest, E>,
+    traceparent: Option<&str>,
+) -> Result<notification_delivery::ProviderResponse, Attempt> {
+    let request = request.map_err(|e| not_configured(&e))?;
+    outbound::call(request, traceparent, PROVIDER_TIMEOUT)
+        .await
+        .map_err(|e: CallError| Attempt::Transient(Transient::transport(&e.to_string())))
 }
 
 fn not_configured(why: &dyn std::fmt::Display) -> Attempt {

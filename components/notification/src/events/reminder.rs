@@ -19,7 +19,7 @@ use spin_sdk::pg4::Connection;
 use tracing::Instrument;
 
 use super::settings::EventConfig;
-use super::{outbound, providers, store};
+use super::{providers, store};
 
 /// What one request sets up once, however many bulk entries it carries.
 pub struct ReminderWorker {
@@ -129,7 +129,7 @@ impl ReminderWorker {
         // Every final outcome is published before the write (see store::record).
         join_all(deliveries.iter_mut().map(|d| async move {
             if let Some(outcome) = d.outcome_event(user_id) {
-                let published = outbound::publish(&config.sidecar, &outcome, traceparent).await;
+                let published = super::publish(&config.sidecar, &outcome, traceparent).await;
                 d.publish_error = published.err().map(|e| e.to_string());
             }
         }))

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{classify_failure, split_mailbox, Attempt, EmailAdapter, EmailMessage, RelayConfig};
-use crate::http::{truncate_detail, Method, OutboundRequest, ProviderResponse};
+use crate::http::{post, truncate_detail, ProviderRequest, ProviderResponse, RequestError};
 
 /// The Mailpit adapter (stateless).
 #[derive(Debug, Clone, Copy, Default)]
@@ -42,7 +42,11 @@ fn error_message(body: &[u8]) -> Option<String> {
 }
 
 impl EmailAdapter for Mailpit {
-    fn build_request(&self, relay: &RelayConfig, message: &EmailMessage) -> OutboundRequest {
+    fn build_request(
+        &self,
+        relay: &RelayConfig,
+        message: &EmailMessage,
+    ) -> Result<ProviderRequest, RequestError> {
         let (from_name, from_email) = split_mailbox(relay.from());
         let mut from = Map::new();
         from.insert("Email".into(), Value::from(from_email));
@@ -57,27 +61,24 @@ impl EmailAdapter for Mailpit {
             "HTML": message.html,
             "Headers": {"X-Delivery-Id": message.idempotency_key},
         });
-        let mut headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+        let basic = format!(
+            "Basic {}",
+            Base64::encode_string(relay.api_key().as_bytes())
+        );
+        let mut headers = vec![("Content-Type", "application/json")];
         if !relay.api_key().is_empty() {
-            headers.push((
-                "Authorization".into(),
-                format!(
-                    "Basic {}",
-                    Base64::encode_string(relay.api_key().as_bytes())
-                ),
-            ));
+            headers.push(("Authorization", &basic));
         }
-        OutboundRequest {
-            method: Method::Post,
-            url: format!("{}/api/v1/send", relay.base_url()),
-            headers,
-            body: body.to_string().into_bytes(),
-        }
+        post(
+            &format!("{}/api/v1/send", relay.base_url()),
+            &headers,
+            body.to_string().into_bytes(),
+        )
     }
 
     fn classify(&self, response: &ProviderResponse, now: Timestamp) -> Attempt {
-        if response.is_success() {
-            let id = serde_json::from_slice::<MailpitAccepted>(&response.body)
+        if response.status().is_success() {
+            let id = serde_json::from_slice::<MailpitAccepted>(response.body())
                 .ok()
                 .and_then(|a| a.id)
                 .filter(|id| !id.is_empty());
@@ -85,14 +86,14 @@ impl EmailAdapter for Mailpit {
                 provider_message_id: id,
             };
         }
-        classify_failure(response, now, error_message(&response.body), false)
+        classify_failure(response, now, error_message(response.body()), false)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::email::test_support::{json, message, now, response};
+    use crate::email::test_support::{header, json, message, now, response};
     use crate::email::EmailProvider;
 
     fn relay(key: &str) -> RelayConfig {
@@ -107,11 +108,11 @@ mod tests {
 
     #[test]
     fn request_shape() {
-        let req = relay("").build_request(&message());
-        assert_eq!(req.method, Method::Post);
-        assert_eq!(req.url, "http://localhost:8025/api/v1/send");
-        assert_eq!(req.header("Content-Type"), Some("application/json"));
-        assert_eq!(req.header("Authorization"), None);
+        let req = relay("").build_request(&message()).unwrap();
+        assert_eq!(req.method(), ::http::Method::POST);
+        assert_eq!(req.uri(), "http://localhost:8025/api/v1/send");
+        assert_eq!(header(&req, "Content-Type"), Some("application/json"));
+        assert_eq!(header(&req, "Authorization"), None);
         assert_eq!(
             json(&req),
             serde_json::json!({
@@ -127,8 +128,8 @@ mod tests {
 
     #[test]
     fn api_key_becomes_basic_auth() {
-        let req = relay("user:pass").build_request(&message());
-        assert_eq!(req.header("Authorization"), Some("Basic dXNlcjpwYXNz"));
+        let req = relay("user:pass").build_request(&message()).unwrap();
+        assert_eq!(header(&req, "Authorization"), Some("Basic dXNlcjpwYXNz"));
     }
 
     #[test]

@@ -19,8 +19,8 @@ use crate::attempt::{Attempt, Transient};
 use crate::config::ConfigError;
 use crate::content::ReminderContent;
 use crate::http::{
-    describe_unparsed_body, is_valid_header_value, normalize_base_url, OutboundRequest,
-    ProviderResponse,
+    describe_unparsed_body, is_transient_status, is_valid_header_value, normalize_base_url,
+    ProviderRequest, ProviderResponse, RequestError,
 };
 use crate::keys::BusinessKey;
 use crate::policy::ReasonCode;
@@ -168,7 +168,7 @@ impl RelayConfig {
     }
 
     /// Builds the provider request for `message`.
-    pub fn build_request(&self, message: &EmailMessage) -> OutboundRequest {
+    pub fn build_request(&self, message: &EmailMessage) -> Result<ProviderRequest, RequestError> {
         self.provider.adapter().build_request(self, message)
     }
 
@@ -214,7 +214,11 @@ impl EmailMessage {
 /// [`RelayConfig`] so one adapter instance serves every request.
 pub trait EmailAdapter: Sync {
     /// Builds the provider's send request.
-    fn build_request(&self, relay: &RelayConfig, message: &EmailMessage) -> OutboundRequest;
+    fn build_request(
+        &self,
+        relay: &RelayConfig,
+        message: &EmailMessage,
+    ) -> Result<ProviderRequest, RequestError>;
 
     /// Reads the provider's answer.
     fn classify(&self, response: &ProviderResponse, now: Timestamp) -> Attempt;
@@ -229,11 +233,12 @@ pub(crate) fn classify_failure(
     message: Option<String>,
     is_transient_conflict: bool,
 ) -> Attempt {
-    let detail = message.unwrap_or_else(|| describe_unparsed_body(response.status, &response.body));
-    if response.is_transient_status() || is_transient_conflict {
+    let status = response.status().as_u16();
+    let detail = message.unwrap_or_else(|| describe_unparsed_body(status, response.body()));
+    if is_transient_status(status) || is_transient_conflict {
         Attempt::Transient(Transient::from_response(response, now, &detail))
     } else {
-        Attempt::failed(ReasonCode::RejectedByProvider, response.status, &detail)
+        Attempt::failed(ReasonCode::RejectedByProvider, status, &detail)
     }
 }
 
@@ -278,19 +283,15 @@ pub(crate) mod test_support {
         "2026-12-01T08:30:00Z".parse().unwrap()
     }
 
-    pub fn response(status: u16, headers: &[(&str, &str)], body: &str) -> ProviderResponse {
-        ProviderResponse {
-            status,
-            headers: headers
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-        }
+    pub(crate) use crate::http::test_response as response;
+
+    pub fn json(req: &ProviderRequest) -> serde_json::Value {
+        serde_json::from_slice(req.body()).unwrap()
     }
 
-    pub fn json(req: &OutboundRequest) -> serde_json::Value {
-        serde_json::from_slice(&req.body).unwrap()
+    /// A header of `req` as text.
+    pub fn header<'a>(req: &'a ProviderRequest, name: &str) -> Option<&'a str> {
+        crate::http::header(req.headers(), name)
     }
 }
 

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{classify_failure, Attempt, EmailAdapter, EmailMessage, RelayConfig};
-use crate::http::{Method, OutboundRequest, ProviderResponse};
+use crate::http::{post, ProviderRequest, ProviderResponse, RequestError};
 
 /// The Resend adapter (stateless).
 #[derive(Debug, Clone, Copy, Default)]
@@ -31,7 +31,11 @@ struct ResendError {
 }
 
 impl EmailAdapter for Resend {
-    fn build_request(&self, relay: &RelayConfig, message: &EmailMessage) -> OutboundRequest {
+    fn build_request(
+        &self,
+        relay: &RelayConfig,
+        message: &EmailMessage,
+    ) -> Result<ProviderRequest, RequestError> {
         let body = json!({
             "from": relay.from(),
             "to": [message.to],
@@ -39,24 +43,20 @@ impl EmailAdapter for Resend {
             "text": message.text,
             "html": message.html,
         });
-        OutboundRequest {
-            method: Method::Post,
-            url: format!("{}/emails", relay.base_url()),
-            headers: vec![
-                (
-                    "Authorization".into(),
-                    format!("Bearer {}", relay.api_key()),
-                ),
-                ("Content-Type".into(), "application/json".into()),
-                ("Idempotency-Key".into(), message.idempotency_key.clone()),
+        post(
+            &format!("{}/emails", relay.base_url()),
+            &[
+                ("Authorization", &format!("Bearer {}", relay.api_key())),
+                ("Content-Type", "application/json"),
+                ("Idempotency-Key", &message.idempotency_key),
             ],
-            body: body.to_string().into_bytes(),
-        }
+            body.to_string().into_bytes(),
+        )
     }
 
     fn classify(&self, response: &ProviderResponse, now: Timestamp) -> Attempt {
-        if response.is_success() {
-            let id = serde_json::from_slice::<ResendAccepted>(&response.body)
+        if response.status().is_success() {
+            let id = serde_json::from_slice::<ResendAccepted>(response.body())
                 .ok()
                 .and_then(|a| a.id)
                 .filter(|id| !id.is_empty());
@@ -64,7 +64,7 @@ impl EmailAdapter for Resend {
                 provider_message_id: id,
             };
         }
-        let error = serde_json::from_slice::<ResendError>(&response.body).ok();
+        let error = serde_json::from_slice::<ResendError>(response.body()).ok();
         let name = error.as_ref().and_then(|e| e.name.clone());
         let message = error.and_then(|e| match (e.name, e.message) {
             (Some(n), Some(m)) => Some(format!("{n}: {m}")),
@@ -73,7 +73,7 @@ impl EmailAdapter for Resend {
             (None, None) => None,
         });
         let in_flight =
-            response.status == 409 && name.as_deref() == Some("concurrent_idempotent_requests");
+            response.status() == 409 && name.as_deref() == Some("concurrent_idempotent_requests");
         classify_failure(response, now, message, in_flight)
     }
 }
@@ -83,7 +83,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::email::test_support::{json, message, now, response};
+    use crate::email::test_support::{header, json, message, now, response};
     use crate::email::EmailProvider;
 
     fn relay() -> RelayConfig {
@@ -98,13 +98,13 @@ mod tests {
 
     #[test]
     fn request_shape() {
-        let req = relay().build_request(&message());
-        assert_eq!(req.method, Method::Post);
-        assert_eq!(req.url, "https://api.resend.com/emails");
-        assert_eq!(req.header("authorization"), Some("Bearer re_test_key"));
-        assert_eq!(req.header("content-type"), Some("application/json"));
+        let req = relay().build_request(&message()).unwrap();
+        assert_eq!(req.method(), ::http::Method::POST);
+        assert_eq!(req.uri(), "https://api.resend.com/emails");
+        assert_eq!(header(&req, "authorization"), Some("Bearer re_test_key"));
+        assert_eq!(header(&req, "content-type"), Some("application/json"));
         assert_eq!(
-            req.header("idempotency-key"),
+            header(&req, "idempotency-key"),
             Some("a532a81a-289a-5697-ace2-8b0b4e7cdb26")
         );
         assert_eq!(

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{classify_failure, split_mailbox, Attempt, EmailAdapter, EmailMessage, RelayConfig};
-use crate::http::{Method, OutboundRequest, ProviderResponse};
+use crate::http::{header, post, ProviderRequest, ProviderResponse, RequestError};
 
 /// The SendGrid adapter (stateless).
 #[derive(Debug, Clone, Copy, Default)]
@@ -50,7 +50,11 @@ fn error_message(body: &[u8]) -> Option<String> {
 }
 
 impl EmailAdapter for SendGrid {
-    fn build_request(&self, relay: &RelayConfig, message: &EmailMessage) -> OutboundRequest {
+    fn build_request(
+        &self,
+        relay: &RelayConfig,
+        message: &EmailMessage,
+    ) -> Result<ProviderRequest, RequestError> {
         let (from_name, from_email) = split_mailbox(relay.from());
         let mut from = Map::new();
         from.insert("email".into(), Value::from(from_email));
@@ -67,24 +71,19 @@ impl EmailAdapter for SendGrid {
             ],
             "custom_args": {"delivery_id": message.idempotency_key},
         });
-        OutboundRequest {
-            method: Method::Post,
-            url: format!("{}/v3/mail/send", relay.base_url()),
-            headers: vec![
-                (
-                    "Authorization".into(),
-                    format!("Bearer {}", relay.api_key()),
-                ),
-                ("Content-Type".into(), "application/json".into()),
+        post(
+            &format!("{}/v3/mail/send", relay.base_url()),
+            &[
+                ("Authorization", &format!("Bearer {}", relay.api_key())),
+                ("Content-Type", "application/json"),
             ],
-            body: body.to_string().into_bytes(),
-        }
+            body.to_string().into_bytes(),
+        )
     }
 
     fn classify(&self, response: &ProviderResponse, now: Timestamp) -> Attempt {
-        if response.is_success() {
-            let id = response
-                .header("x-message-id")
+        if response.status().is_success() {
+            let id = header(response.headers(), "x-message-id")
                 .map(str::trim)
                 .filter(|id| !id.is_empty())
                 .map(str::to_owned);
@@ -92,7 +91,7 @@ impl EmailAdapter for SendGrid {
                 provider_message_id: id,
             };
         }
-        classify_failure(response, now, error_message(&response.body), false)
+        classify_failure(response, now, error_message(response.body()), false)
     }
 }
 
@@ -101,7 +100,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::email::test_support::{json, message, now, response};
+    use crate::email::test_support::{header, json, message, now, response};
     use crate::email::EmailProvider;
 
     fn relay() -> RelayConfig {
@@ -116,12 +115,12 @@ mod tests {
 
     #[test]
     fn request_shape() {
-        let req = relay().build_request(&message());
-        assert_eq!(req.method, Method::Post);
-        assert_eq!(req.url, "https://api.sendgrid.com/v3/mail/send");
-        assert_eq!(req.header("Authorization"), Some("Bearer SG.key"));
-        assert_eq!(req.header("Content-Type"), Some("application/json"));
-        assert_eq!(req.header("Idempotency-Key"), None);
+        let req = relay().build_request(&message()).unwrap();
+        assert_eq!(req.method(), ::http::Method::POST);
+        assert_eq!(req.uri(), "https://api.sendgrid.com/v3/mail/send");
+        assert_eq!(header(&req, "Authorization"), Some("Bearer SG.key"));
+        assert_eq!(header(&req, "Content-Type"), Some("application/json"));
+        assert_eq!(header(&req, "Idempotency-Key"), None);
         assert_eq!(
             json(&req),
             serde_json::json!({
@@ -146,7 +145,7 @@ mod tests {
             "r@example.com",
         )
         .unwrap();
-        let body = json(&relay.build_request(&message()));
+        let body = json(&relay.build_request(&message()).unwrap());
         assert_eq!(body["from"], serde_json::json!({"email": "r@example.com"}));
     }
 

@@ -19,7 +19,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use crate::attempt::{Attempt, Transient};
-use crate::http::{describe_unparsed_body, ProviderResponse};
+use crate::http::{describe_unparsed_body, is_transient_status, ProviderResponse};
 use crate::policy::ReasonCode;
 
 /// The parts of a Google RPC error we look at.
@@ -107,8 +107,8 @@ impl RpcError {
 
 /// Classifies FCM's answer. `now` resolves an HTTP-date `Retry-After`.
 pub fn classify_send_response(response: &ProviderResponse, now: Timestamp) -> Attempt {
-    if response.is_success() {
-        let name = serde_json::from_slice::<Value>(&response.body)
+    if response.status().is_success() {
+        let name = serde_json::from_slice::<Value>(response.body())
             .ok()
             .and_then(|v| v.get("name").and_then(Value::as_str).map(str::to_owned))
             .filter(|n| !n.is_empty());
@@ -116,38 +116,38 @@ pub fn classify_send_response(response: &ProviderResponse, now: Timestamp) -> At
             provider_message_id: name,
         };
     }
-    let Some(error) = RpcError::parse(&response.body) else {
-        let detail = describe_unparsed_body(response.status, &response.body);
+    let status = response.status().as_u16();
+    let Some(error) = RpcError::parse(response.body()) else {
+        let detail = describe_unparsed_body(status, response.body());
         return by_status(response, now, &detail);
     };
     let detail = error.detail();
     match error.code() {
-        Some("UNREGISTERED") => Attempt::failed(ReasonCode::InvalidToken, response.status, &detail),
+        Some("UNREGISTERED") => Attempt::failed(ReasonCode::InvalidToken, status, &detail),
         Some("INVALID_ARGUMENT") if error.is_about_token() => {
-            Attempt::failed(ReasonCode::InvalidToken, response.status, &detail)
+            Attempt::failed(ReasonCode::InvalidToken, status, &detail)
         }
         Some("INVALID_ARGUMENT" | "SENDER_ID_MISMATCH" | "THIRD_PARTY_AUTH_ERROR") => {
-            Attempt::failed(ReasonCode::RejectedByProvider, response.status, &detail)
+            Attempt::failed(ReasonCode::RejectedByProvider, status, &detail)
         }
         Some(
             "QUOTA_EXCEEDED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL"
             | "DEADLINE_EXCEEDED",
         ) => Attempt::Transient(Transient::from_response(response, now, &detail)),
-        Some("UNAUTHENTICATED") => {
-            Attempt::failed(ReasonCode::ProviderAuthFailed, response.status, &detail)
-        }
+        Some("UNAUTHENTICATED") => Attempt::failed(ReasonCode::ProviderAuthFailed, status, &detail),
         _ => by_status(response, now, &detail),
     }
 }
 
 /// Fallback when the body names no code we know: the HTTP status decides.
 fn by_status(response: &ProviderResponse, now: Timestamp, detail: &str) -> Attempt {
-    if response.status == 401 {
-        Attempt::failed(ReasonCode::ProviderAuthFailed, response.status, detail)
-    } else if response.is_transient_status() {
+    let status = response.status().as_u16();
+    if status == 401 {
+        Attempt::failed(ReasonCode::ProviderAuthFailed, status, detail)
+    } else if is_transient_status(status) {
         Attempt::Transient(Transient::from_response(response, now, detail))
     } else {
-        Attempt::failed(ReasonCode::RejectedByProvider, response.status, detail)
+        Attempt::failed(ReasonCode::RejectedByProvider, status, detail)
     }
 }
 
@@ -161,16 +161,7 @@ mod tests {
         "2026-12-01T08:30:00Z".parse().unwrap()
     }
 
-    fn resp(status: u16, headers: &[(&str, &str)], body: &str) -> ProviderResponse {
-        ProviderResponse {
-            status,
-            headers: headers
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
+    use crate::http::test_response as resp;
 
     fn fcm_error(code: u16, status: &str, error_code: &str, message: &str) -> String {
         serde_json::json!({"error": {

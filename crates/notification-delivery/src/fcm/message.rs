@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::oauth::AccessToken;
 use super::FcmConfig;
 use crate::content::ReminderContent;
-use crate::http::{Method, OutboundRequest};
+use crate::http::{post, ProviderRequest, RequestError};
 use crate::keys::BusinessKey;
 
 /// One push notification to one device.
@@ -69,7 +69,7 @@ pub fn build_send_request(
     config: &FcmConfig,
     token: &AccessToken,
     message: &PushMessage,
-) -> OutboundRequest {
+) -> Result<ProviderRequest, RequestError> {
     let collapse = message.collapse_id.to_string();
     let body = json!({
         "message": {
@@ -85,18 +85,14 @@ pub fn build_send_request(
             },
         }
     });
-    OutboundRequest {
-        method: Method::Post,
-        url: config.send_url(),
-        headers: vec![
-            ("Authorization".into(), format!("Bearer {}", token.secret())),
-            (
-                "Content-Type".into(),
-                "application/json; charset=UTF-8".into(),
-            ),
+    post(
+        &config.send_url(),
+        &[
+            ("Authorization", &format!("Bearer {}", token.secret())),
+            ("Content-Type", "application/json; charset=UTF-8"),
         ],
-        body: body.to_string().into_bytes(),
-    }
+        body.to_string().into_bytes(),
+    )
 }
 
 #[cfg(test)]
@@ -130,21 +126,24 @@ mod tests {
         let due: Timestamp = "2026-12-01T09:00:00Z".parse().unwrap();
         let content = render_reminder("Pay rent", Some(due), "Europe/Berlin");
         let msg = PushMessage::for_reminder(&key(), &content, Some(due));
-        let req = build_send_request(&config, &token(), &msg);
+        let req = build_send_request(&config, &token(), &msg).unwrap();
 
-        assert_eq!(req.method, Method::Post);
+        assert_eq!(req.method(), ::http::Method::POST);
         assert_eq!(
-            req.url,
+            req.uri(),
             "https://fcm.googleapis.com/v1/projects/todo-app/messages:send"
         );
-        assert_eq!(req.header("authorization"), Some("Bearer ya29.test-token"));
         assert_eq!(
-            req.header("content-type"),
+            crate::http::header(req.headers(), "authorization"),
+            Some("Bearer ya29.test-token")
+        );
+        assert_eq!(
+            crate::http::header(req.headers(), "content-type"),
             Some("application/json; charset=UTF-8")
         );
 
         let reminder = "fa4d4b92-bc22-53ac-aa5c-dded1fc9d625";
-        let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+        let body: serde_json::Value = serde_json::from_slice(req.body()).unwrap();
         assert_eq!(
             body,
             serde_json::json!({

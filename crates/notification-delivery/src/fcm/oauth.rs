@@ -53,8 +53,8 @@ use serde_json::Value;
 use super::FcmConfig;
 use crate::attempt::{Attempt, Transient};
 use crate::http::{
-    describe_unparsed_body, form_urlencode, is_valid_header_value, truncate_detail, Method,
-    OutboundRequest, ProviderResponse,
+    describe_unparsed_body, form_urlencode, is_transient_status, is_valid_header_value, post,
+    truncate_detail, ProviderRequest, ProviderResponse, RequestError,
 };
 use crate::policy::ReasonCode;
 
@@ -93,6 +93,9 @@ pub enum OAuthError {
     /// The RSA signature could not be computed (e.g. no OS randomness for blinding).
     #[error("signing the OAuth assertion failed: {0}")]
     Signing(String),
+    /// The token endpoint's URL could not go into a request.
+    #[error(transparent)]
+    Request(#[from] RequestError),
 }
 
 /// A parsed Google service-account key.
@@ -233,22 +236,18 @@ pub fn build_token_request(
     config: &FcmConfig,
     account: &ServiceAccount,
     now: Timestamp,
-) -> Result<OutboundRequest, OAuthError> {
+) -> Result<ProviderRequest, OAuthError> {
     let endpoint = config.token_endpoint();
     let assertion = build_jwt(account, &endpoint, now)?;
     let body = form_urlencode(&[
         ("grant_type", JWT_BEARER_GRANT_TYPE),
         ("assertion", &assertion),
     ]);
-    Ok(OutboundRequest {
-        method: Method::Post,
-        url: endpoint,
-        headers: vec![(
-            "Content-Type".into(),
-            "application/x-www-form-urlencoded".into(),
-        )],
-        body: body.into_bytes(),
-    })
+    Ok(post(
+        &endpoint,
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        body.into_bytes(),
+    )?)
 }
 
 /// An OAuth2 access token and when it stops working.
@@ -314,8 +313,9 @@ pub fn parse_token_response(
     response: &ProviderResponse,
     now: Timestamp,
 ) -> Result<AccessToken, Attempt> {
-    let parsed: Option<Value> = serde_json::from_slice(&response.body).ok();
-    if !response.is_success() {
+    let parsed: Option<Value> = serde_json::from_slice(response.body()).ok();
+    let status = response.status().as_u16();
+    if !response.status().is_success() {
         // RFC 6749 §5.2: {"error": "invalid_grant", "error_description": "..."}.
         let detail = parsed
             .as_ref()
@@ -326,11 +326,11 @@ pub fn parse_token_response(
                     None => error.to_owned(),
                 })
             })
-            .unwrap_or_else(|| describe_unparsed_body(response.status, &response.body));
-        return Err(if response.is_transient_status() {
+            .unwrap_or_else(|| describe_unparsed_body(status, response.body()));
+        return Err(if is_transient_status(status) {
             Attempt::Transient(Transient::from_response(response, now, &detail))
         } else {
-            Attempt::failed(ReasonCode::ProviderAuthFailed, response.status, &detail)
+            Attempt::failed(ReasonCode::ProviderAuthFailed, status, &detail)
         });
     }
     let unreadable = |what: &str| {

@@ -119,13 +119,13 @@ fn signatures_are_deterministic_despite_blinding() {
 #[test]
 fn token_request_shape() {
     let req = build_token_request(&config(), &account(), now()).unwrap();
-    assert_eq!(req.method, Method::Post);
-    assert_eq!(req.url, "http://127.0.0.1:9/oauth/token");
+    assert_eq!(req.method(), ::http::Method::POST);
+    assert_eq!(req.uri(), "http://127.0.0.1:9/oauth/token");
     assert_eq!(
-        req.header("content-type"),
+        crate::http::header(req.headers(), "content-type"),
         Some("application/x-www-form-urlencoded")
     );
-    let body = String::from_utf8(req.body.clone()).unwrap();
+    let body = String::from_utf8(req.body().clone()).unwrap();
     let assertion = body
         .strip_prefix("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=")
         .expect("grant_type first, then assertion");
@@ -170,16 +170,7 @@ fn service_account_errors_do_not_leak_the_key() {
     assert!(!format!("{:?}", account()).contains("PRIVATE"));
 }
 
-fn resp(status: u16, headers: &[(&str, &str)], body: &str) -> ProviderResponse {
-    ProviderResponse {
-        status,
-        headers: headers
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-            .collect(),
-        body: body.as_bytes().to_vec(),
-    }
-}
+use crate::http::test_response as resp;
 
 #[test]
 fn token_response_gives_expiry() {
