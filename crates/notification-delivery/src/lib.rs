@@ -39,7 +39,6 @@
 pub mod api;
 pub mod attempt;
 pub mod channel;
-pub mod config;
 pub mod content;
 pub mod delivery;
 pub mod email;
@@ -51,10 +50,10 @@ pub mod mask;
 pub mod policy;
 pub mod retry_after;
 pub mod secrets;
+pub mod settings;
 
 pub use attempt::{Attempt, Failure, Transient};
 pub use channel::Channel;
-pub use config::ConfigError;
 pub use content::{render_reminder, ReminderContent};
 pub use delivery::{Delivery, Step};
 pub use email::{EmailAdapter, EmailMessage, EmailProvider, RelayConfig};
@@ -65,3 +64,4 @@ pub use keys::{reminder_id, BusinessKey};
 pub use mask::{mask_email, mask_token};
 pub use policy::{AttemptPolicy, DeliveryStatus, ReasonCode, Settlement};
 pub use secrets::Secrets;
+pub use settings::{ConfigError, EventSettings};

@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::attempt::Attempt;
-use crate::config::ConfigError;
+use crate::settings::ConfigError;
 
 /// Why a delivery ended in `failed`: the stable snake_case `reason` of
 /// `notification.failed` and of the delivery log.

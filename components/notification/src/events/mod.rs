@@ -7,11 +7,10 @@
 //! a compare-and-set and a lease before any provider call (`store::claim`), and
 //! the outcome is written with that lease. What every result means is
 //! decided in `notification_delivery::delivery`; the files here do the I/O:
-//! - [`settings`]: variables, read once per request;
-//! - [`store`]: the three SQL round trips (lookup, claim, record);
-//! - [`providers`]: the e-mail and push calls (through
-//!   `component_kit::outbound`);
-//! - [`reminder`]: one event end to end; [`outbox`]: the flush.
+//! - [`reminder`]: one event end to end (variables, provider calls through
+//!   `component_kit::outbound`, publishes);
+//! - [`store`]: its three SQL round trips (lookup, claim, record);
+//! - [`outbox`]: the flush.
 //!
 //! No input may panic: a trap is an HTTP 500, which Dapr retries forever.
 #![cfg_attr(
@@ -25,9 +24,7 @@
 )]
 
 mod outbox;
-mod providers;
 mod reminder;
-mod settings;
 mod store;
 
 use component_kit::dapr::{self, PublishError, Sidecar};

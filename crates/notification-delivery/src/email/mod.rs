@@ -16,7 +16,6 @@ use std::str::FromStr;
 use jiff::Timestamp;
 
 use crate::attempt::{Attempt, Transient};
-use crate::config::ConfigError;
 use crate::content::ReminderContent;
 use crate::http::{
     describe_unparsed_body, is_transient_status, is_valid_header_value, normalize_base_url,
@@ -24,6 +23,7 @@ use crate::http::{
 };
 use crate::keys::BusinessKey;
 use crate::policy::ReasonCode;
+use crate::settings::ConfigError;
 
 /// The relay selected by the Spin variable `email_provider`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

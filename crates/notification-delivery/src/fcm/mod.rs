@@ -15,8 +15,8 @@ pub use oauth::{
     build_jwt, build_token_request, parse_token_response, AccessToken, OAuthError, ServiceAccount,
 };
 
-use crate::config::ConfigError;
 use crate::http::normalize_base_url;
+use crate::settings::ConfigError;
 
 /// The validated FCM variables (`fcm_project_id`, `fcm_api_base`,
 /// `fcm_oauth_base`). The service-account JSON is parsed separately (and

@@ -1,0 +1,212 @@
+//! The Spin variables of the event path, interpreted: which channels can
+//! be served, with what, and how often a delivery is attempted.
+//!
+//! The component reads each variable once per HTTP request (a bulk of 100
+//! reminders reads them one time) and hands them over through a lookup
+//! function; everything decided about them is here. A channel whose
+//! variables are unusable is not an error of the event: its deliveries
+//! fail with `channel_not_configured` (and say why in the log), because
+//! redelivering the reminder cannot fix a deployment. Secret values never
+//! appear in a [`ConfigError`].
+
+use crate::channel::Channel;
+use crate::delivery::Ready;
+use crate::email::{EmailProvider, RelayConfig};
+use crate::fcm::{client_email, FcmConfig};
+use crate::policy::AttemptPolicy;
+use crate::secrets::Secrets;
+
+/// Everything the event path takes from Spin variables.
+pub struct EventSettings {
+    /// The e-mail relay, or why e-mail is not configured.
+    pub relay: Result<RelayConfig, ConfigError>,
+    /// FCM, or why push is not configured (`fcm_project_id` empty included).
+    pub fcm: Result<FcmConfig, ConfigError>,
+    /// `fcm_service_account_json` as given; parsed (RSA key and all) only
+    /// when a new access token must be minted.
+    pub service_account_json: String,
+    /// The service account's `client_email`: the key of the token cache.
+    pub client_email: Option<String>,
+    /// `max_delivery_attempts`, or the default when it is unusable.
+    pub policy: AttemptPolicy,
+    /// Why `max_delivery_attempts` was unusable, for one warning.
+    pub policy_error: Option<ConfigError>,
+    /// The relay API key and the service account's key material, to scrub
+    /// from what is logged or stored.
+    secrets: Secrets,
+}
+
+impl EventSettings {
+    /// Interprets the variables; `var(name, default)` is the variable's
+    /// value, or `default` when it is not set.
+    pub fn from_variables(var: impl Fn(&str, &str) -> String) -> Self {
+        let relay_api_key = var("email_relay_api_key", "");
+        let relay =
+            EmailProvider::from_variable(&var("email_provider", "resend")).and_then(|provider| {
+                RelayConfig::new(
+                    provider,
+                    &var("email_relay_base", "https://api.resend.com"),
+                    &relay_api_key,
+                    &var("email_from", ""),
+                )
+            });
+        let service_account_json = var("fcm_service_account_json", "");
+        let client_email = client_email(&service_account_json);
+        let fcm = FcmConfig::from_variables(
+            &var("fcm_project_id", ""),
+            &var("fcm_api_base", "https://fcm.googleapis.com"),
+            &var("fcm_oauth_base", "https://oauth2.googleapis.com"),
+        )
+        .and_then(|config| config.ok_or(ConfigError::PushDisabled))
+        .and_then(|config| match client_email {
+            Some(_) => Ok(config),
+            None => Err(ConfigError::NoClientEmail),
+        });
+        let (policy, policy_error) =
+            match AttemptPolicy::from_variable(&var("max_delivery_attempts", "5")) {
+                Ok(policy) => (policy, None),
+                Err(e) => (AttemptPolicy::default(), Some(e)),
+            };
+        let mut secrets = Secrets::new();
+        secrets.add(&relay_api_key);
+        secrets.add_service_account(&service_account_json);
+        EventSettings {
+            relay,
+            fcm,
+            service_account_json,
+            client_email,
+            policy,
+            policy_error,
+            secrets,
+        }
+    }
+
+    /// The configured secrets (relay API key, service-account key
+    /// material), to scrub from log lines and stored errors.
+    pub fn secrets(&self) -> Secrets {
+        self.secrets.clone()
+    }
+
+    /// Which channels can be served.
+    pub fn ready(&self) -> Ready {
+        Ready {
+            email: self.relay.is_ok(),
+            push: self.fcm.is_ok(),
+        }
+    }
+
+    /// Why `channel` is not configured, if it is not.
+    pub fn not_configured(&self, channel: Channel) -> Option<String> {
+        match channel {
+            Channel::Email => self.relay.as_ref().err().map(ToString::to_string),
+            Channel::Push => self.fcm.as_ref().err().map(ToString::to_string),
+        }
+    }
+
+    /// The token-cache key to look up: only when push is configured.
+    pub fn token_cache_key(&self) -> Option<&str> {
+        self.fcm.as_ref().ok().and(self.client_email.as_deref())
+    }
+}
+
+/// A Spin variable holds a value the delivery policy cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// `email_provider` is not `resend`, `sendgrid` or `mailpit`.
+    #[error("email_provider {0:?} is not one of \"resend\", \"sendgrid\", \"mailpit\"")]
+    UnknownEmailProvider(String),
+    /// A `*_base` variable is not `http(s)://host[:port]`.
+    #[error("{variable} must be an http(s) URL like scheme://host[:port], got {value:?}")]
+    InvalidBaseUrl {
+        /// Name of the Spin variable.
+        variable: &'static str,
+        /// The rejected value (base URLs are not secret).
+        value: String,
+    },
+    /// A required variable is empty.
+    #[error("{0} must be set")]
+    Missing(&'static str),
+    /// A value that goes into an HTTP header has control or non-ASCII characters.
+    #[error("{0} contains characters that cannot be sent in an HTTP header")]
+    InvalidHeaderValue(&'static str),
+    /// `max_delivery_attempts` is not a positive integer.
+    #[error("max_delivery_attempts must be an integer >= 1, got {0:?}")]
+    InvalidMaxAttempts(String),
+    /// `fcm_project_id` is empty, which disables push.
+    #[error("fcm_project_id is empty: push is disabled")]
+    PushDisabled,
+    /// `fcm_service_account_json` has no usable `client_email`.
+    #[error("fcm_service_account_json has no usable client_email")]
+    NoClientEmail,
+    /// `fcm_project_id` has characters a Firebase project id cannot have.
+    #[error("fcm_project_id {0:?} is not a valid project id")]
+    InvalidProjectId(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> EventSettings {
+        let vars: HashMap<&str, &str> = vars.iter().copied().collect();
+        EventSettings::from_variables(|name, default| {
+            vars.get(name).copied().unwrap_or(default).to_owned()
+        })
+    }
+
+    #[test]
+    fn defaults_serve_no_channel_and_say_why() {
+        let s = settings(&[]);
+        assert!(!s.ready().email && !s.ready().push);
+        assert_eq!(
+            s.not_configured(Channel::Email).as_deref(),
+            Some("email_relay_api_key must be set")
+        );
+        assert_eq!(
+            s.not_configured(Channel::Push).as_deref(),
+            Some("fcm_project_id is empty: push is disabled")
+        );
+        assert_eq!(s.token_cache_key(), None);
+        assert_eq!(s.policy, AttemptPolicy::default());
+        assert_eq!(s.policy_error, None);
+    }
+
+    #[test]
+    fn a_usable_relay_is_ready_and_its_key_is_a_secret() {
+        let s = settings(&[
+            ("email_relay_api_key", "re_secret_key"),
+            ("email_from", "Todo <r@example.com>"),
+        ]);
+        assert!(s.ready().email);
+        assert_eq!(s.not_configured(Channel::Email), None);
+        let mut text = serde_json::json!({"error": "bad key re_secret_key"});
+        s.secrets().scrub_json(&mut text);
+        assert!(!text.to_string().contains("re_secret_key"), "{text}");
+    }
+
+    #[test]
+    fn push_needs_a_client_email_and_an_unusable_limit_falls_back() {
+        let s = settings(&[
+            ("fcm_project_id", "todo-app"),
+            ("fcm_service_account_json", "{}"),
+            ("max_delivery_attempts", "zero"),
+        ]);
+        assert_eq!(s.fcm.as_ref().err(), Some(&ConfigError::NoClientEmail));
+        assert_eq!(s.policy, AttemptPolicy::default());
+        assert_eq!(
+            s.policy_error,
+            Some(ConfigError::InvalidMaxAttempts("zero".into()))
+        );
+        let s = settings(&[
+            ("fcm_project_id", "todo-app"),
+            (
+                "fcm_service_account_json",
+                r#"{"client_email": "sa@p.iam.gserviceaccount.com"}"#,
+            ),
+        ]);
+        assert!(s.ready().push);
+        assert_eq!(s.token_cache_key(), Some("sa@p.iam.gserviceaccount.com"));
+    }
+}
