@@ -17,12 +17,12 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::attempt::Attempt;
-use crate::channel::Channel;
 use crate::events::{NotificationOutcome, ReminderDue};
 use crate::fcm::AccessToken;
 use crate::keys::BusinessKey;
-use crate::mask::{mask_email, mask_token};
+use crate::keys::Channel;
+use crate::keys::{mask_email, mask_token};
+use crate::policy::Attempt;
 use crate::policy::{AttemptPolicy, DeliveryStatus, ReasonCode, Settlement};
 
 /// Most device tokens pushed per reminder. FCM has no batch send, so each

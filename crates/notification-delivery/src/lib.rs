@@ -16,14 +16,16 @@
 //!   [`Delivery`] value that carries each delivery through the handler.
 //! - [`events`]: `reminder.due` validation (DROP reasons) and the
 //!   `notification.sent` / `notification.failed` payload.
-//! - [`keys`]: business key → delivery id (UUID v5) and reminder id.
-//! - [`policy`]: statuses, failure reason codes, attempt budget, settlement.
-//! - [`attempt`]: what one provider call amounted to ([`Attempt`]).
+//! - [`keys`]: channels, business key → delivery id (UUID v5) and
+//!   reminder id, recipient masking for logs.
+//! - [`policy`]: what a provider call amounted to ([`Attempt`]), statuses,
+//!   failure reason codes, attempt budget, settlement.
+//! - [`settings`]: the Spin variables interpreted, and the secrets scrubbed
+//!   from logs.
 //! - [`content`]: subject and bodies, due time in the subscriber's zone.
 //! - [`email`]: Resend / SendGrid / Mailpit adapters behind [`EmailAdapter`].
 //! - [`fcm`]: FCM HTTP v1 message, error classification, OAuth2 JWT flow.
 //! - [`api`]: paths, bodies, query strings and cursors of the subscriber API.
-//! - [`mask`]: recipient masking for logs.
 
 #![warn(missing_docs)]
 #![cfg_attr(
@@ -37,8 +39,6 @@
 )]
 
 pub mod api;
-pub mod attempt;
-pub mod channel;
 pub mod content;
 pub mod delivery;
 pub mod email;
@@ -46,22 +46,17 @@ pub mod events;
 pub mod fcm;
 pub mod http;
 pub mod keys;
-pub mod mask;
 pub mod policy;
-pub mod retry_after;
-pub mod secrets;
 pub mod settings;
 
-pub use attempt::{Attempt, Failure, Transient};
-pub use channel::Channel;
 pub use content::{render_reminder, ReminderContent};
 pub use delivery::{Delivery, Step};
 pub use email::{EmailAdapter, EmailMessage, EmailProvider, RelayConfig};
 pub use events::{EventError, NotificationOutcome, PayloadFault, ReminderDue};
 pub use fcm::{AccessToken, FcmConfig, PushMessage, ServiceAccount};
 pub use http::{ProviderRequest, ProviderResponse, RequestError};
-pub use keys::{reminder_id, BusinessKey};
-pub use mask::{mask_email, mask_token};
-pub use policy::{AttemptPolicy, DeliveryStatus, ReasonCode, Settlement};
-pub use secrets::Secrets;
-pub use settings::{ConfigError, EventSettings};
+pub use keys::{mask_email, mask_token, reminder_id, BusinessKey, Channel};
+pub use policy::{
+    Attempt, AttemptPolicy, DeliveryStatus, Failure, ReasonCode, Settlement, Transient,
+};
+pub use settings::{ConfigError, EventSettings, Secrets};

@@ -4,15 +4,23 @@
 //! so that the retry rules (a transient failure is retried until
 //! `max_delivery_attempts` calls were made, then the delivery fails with
 //! `attempts_exhausted`) are unit-tested here rather than only end to end.
+//!
+//! Every provider answer (relay, FCM send, FCM token endpoint) ends up as
+//! an [`Attempt`]: "sent", "try again later" ([`Transient`]) or "never
+//! going to work" ([`Failure`], with the reason code it is recorded under),
+//! so both channels are settled by one rule ([`AttemptPolicy::settle`]).
+//! A provider's `Retry-After` (RFC 9110 §10.2.3: delta-seconds or an
+//! HTTP-date, sent with 429 and 503) becomes the earliest next attempt.
 
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use jiff::fmt::rfc2822::DateTimeParser;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::attempt::Attempt;
+use crate::http::{header, truncate_detail, ProviderResponse};
 use crate::settings::ConfigError;
 
 /// Why a delivery ended in `failed`: the stable snake_case `reason` of
@@ -256,170 +264,143 @@ impl AttemptPolicy {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::attempt::{Failure, Transient};
+/// A failure that may succeed later (429, 5xx, timeouts, HTML error pages).
+///
+/// The caller answers Dapr with RETRY and, when `retry_after` is set, records
+/// the earliest next attempt so a redelivery that arrives earlier does not
+/// hammer the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transient {
+    /// HTTP status, or `None` when no response arrived (timeout, refused).
+    pub status: Option<u16>,
+    /// The provider's `Retry-After`, already converted into a wait.
+    pub retry_after: Option<Duration>,
+    /// Short, truncated description for the delivery log (`last_error`).
+    pub detail: String,
+}
 
-    fn ts(s: &str) -> Timestamp {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn reason_codes_are_stable_snake_case() {
-        let all = [
-            (ReasonCode::NoAddress, "no_address"),
-            (ReasonCode::InvalidToken, "invalid_token"),
-            (ReasonCode::RejectedByProvider, "rejected_by_provider"),
-            (ReasonCode::AttemptsExhausted, "attempts_exhausted"),
-            (ReasonCode::ChannelNotConfigured, "channel_not_configured"),
-            (ReasonCode::ProviderAuthFailed, "provider_auth_failed"),
-        ];
-        for (code, text) in all {
-            assert_eq!(code.as_str(), text);
-            assert_eq!(serde_json::to_string(&code).unwrap(), format!("\"{text}\""));
+impl Transient {
+    /// A transport-level failure (timeout, connection refused, TLS): the
+    /// adapter has no response to classify but must still retry.
+    pub fn transport(detail: &str) -> Self {
+        Transient {
+            status: None,
+            retry_after: None,
+            detail: truncate_detail(detail),
         }
     }
 
-    #[test]
-    fn statuses_round_trip() {
-        for s in [
-            DeliveryStatus::Pending,
-            DeliveryStatus::Retrying,
-            DeliveryStatus::Sent,
-            DeliveryStatus::Failed,
-        ] {
-            assert_eq!(s.as_str().parse::<DeliveryStatus>(), Ok(s));
+    /// Builds a transient failure from a response, reading its `Retry-After`.
+    pub(crate) fn from_response(resp: &ProviderResponse, now: Timestamp, detail: &str) -> Self {
+        Transient {
+            status: Some(resp.status().as_u16()),
+            retry_after: header(resp.headers(), "retry-after")
+                .and_then(|v| parse_retry_after(v, now)),
+            detail: truncate_detail(detail),
         }
-        assert!("done".parse::<DeliveryStatus>().is_err());
-        assert!(DeliveryStatus::Sent.is_final());
-        assert!(!DeliveryStatus::Retrying.is_final());
-    }
-
-    #[test]
-    fn variable_parsing() {
-        assert_eq!(
-            AttemptPolicy::from_variable("").unwrap(),
-            AttemptPolicy::new(5).unwrap()
-        );
-        assert_eq!(
-            AttemptPolicy::from_variable(" 3 ").unwrap(),
-            AttemptPolicy::new(3).unwrap()
-        );
-        assert!(AttemptPolicy::from_variable("0").is_err());
-        assert!(AttemptPolicy::from_variable("-1").is_err());
-        assert!(AttemptPolicy::from_variable("five").is_err());
-        assert!(AttemptPolicy::new(0).is_err());
-    }
-
-    fn now() -> Timestamp {
-        ts("2026-12-01T08:30:00.123456Z")
-    }
-
-    #[test]
-    fn retry_until_the_budget_is_spent() {
-        let p = AttemptPolicy::new(3).unwrap();
-        let busy = || Attempt::Transient(Transient::transport("HTTP 503"));
-        assert!(p.settle(0, busy(), now()).retry);
-        assert!(p.settle(1, busy(), now()).retry);
-        assert_eq!(
-            p.settle(2, busy(), now()).reason,
-            Some(ReasonCode::AttemptsExhausted)
-        );
-        assert_eq!(
-            p.settle(6, busy(), now()).reason,
-            Some(ReasonCode::AttemptsExhausted)
-        );
-    }
-
-    #[test]
-    fn settlement_of_each_result() {
-        let p = AttemptPolicy::new(2).unwrap();
-        let sent = p.settle(
-            0,
-            Attempt::Sent {
-                provider_message_id: Some("m-1".into()),
-            },
-            now(),
-        );
-        assert_eq!(
-            sent,
-            Settlement {
-                status: DeliveryStatus::Sent,
-                reason: None,
-                attempts: 1,
-                provider_message_id: Some("m-1".into()),
-                last_error: None,
-                retry_after: None,
-                at: ts("2026-12-01T08:30:00.123Z"),
-                publish: true,
-                retry: false
-            }
-        );
-        let rejected = p.settle(
-            0,
-            Attempt::Failed(Failure::without_response(ReasonCode::InvalidToken, "gone")),
-            now(),
-        );
-        assert_eq!(rejected.status, DeliveryStatus::Failed);
-        assert_eq!(rejected.reason, Some(ReasonCode::InvalidToken));
-        assert_eq!(rejected.last_error.as_deref(), Some("gone"));
-        assert!(rejected.publish && !rejected.retry);
-        let mut slow = Transient::transport("HTTP 429");
-        slow.retry_after = Some(Duration::from_secs(30));
-        let again = p.settle(0, Attempt::Transient(slow.clone()), now());
-        assert_eq!(
-            (
-                again.status,
-                again.reason,
-                again.attempts,
-                again.publish,
-                again.retry
-            ),
-            (DeliveryStatus::Retrying, None, 1, false, true)
-        );
-        assert_eq!(again.retry_after, Some(Duration::from_secs(30)));
-        assert_eq!(again.last_error.as_deref(), Some("HTTP 429"));
-        let exhausted = p.settle(1, Attempt::Transient(slow), now());
-        assert_eq!(
-            (
-                exhausted.status,
-                exhausted.reason,
-                exhausted.publish,
-                exhausted.retry
-            ),
-            (
-                DeliveryStatus::Failed,
-                Some(ReasonCode::AttemptsExhausted),
-                true,
-                false
-            )
-        );
-        // Only a delivery that will be retried waits for the provider.
-        assert_eq!(exhausted.retry_after, None);
-    }
-
-    #[test]
-    fn failing_without_a_call() {
-        let s = Settlement::without_call(ReasonCode::AttemptsExhausted, 5, now());
-        assert_eq!(
-            (s.status, s.reason, s.attempts, s.publish, s.retry),
-            (
-                DeliveryStatus::Failed,
-                Some(ReasonCode::AttemptsExhausted),
-                5,
-                true,
-                false
-            )
-        );
-        assert_eq!(s.at, ts("2026-12-01T08:30:00.123Z"));
-    }
-
-    #[test]
-    fn the_budget_is_spent_at_max_attempts() {
-        let p = AttemptPolicy::new(2).unwrap();
-        assert!(!p.is_spent(0));
-        assert!(!p.is_spent(1));
-        assert!(p.is_spent(2));
     }
 }
+
+/// A failure that retrying cannot fix (other 4xx, rejected sender, dead
+/// device token, refused credentials, a channel that cannot be served).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The reason the delivery is recorded and announced as failed with.
+    pub reason: ReasonCode,
+    /// HTTP status of the rejection, `None` when no provider answered.
+    pub status: Option<u16>,
+    /// The provider's own error message, truncated, for `last_error`.
+    pub detail: String,
+}
+
+impl Failure {
+    /// A failure without a provider answer (configuration, not the event).
+    pub fn without_response(reason: ReasonCode, detail: &str) -> Self {
+        Failure {
+            reason,
+            status: None,
+            detail: truncate_detail(detail),
+        }
+    }
+
+    pub(crate) fn new(reason: ReasonCode, status: u16, detail: &str) -> Self {
+        Failure {
+            reason,
+            status: Some(status),
+            detail: truncate_detail(detail),
+        }
+    }
+}
+
+/// What one provider call amounted to, whatever the channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    /// The provider accepted the message.
+    Sent {
+        /// The provider's id for it (`id`, `X-Message-Id`, FCM's `name`).
+        provider_message_id: Option<String>,
+    },
+    /// Worth retrying (429, 5xx, timeouts, transport errors).
+    Transient(Transient),
+    /// Final failure.
+    Failed(Failure),
+}
+
+impl Attempt {
+    /// A final failure with a provider's answer.
+    pub(crate) fn failed(reason: ReasonCode, status: u16, detail: &str) -> Self {
+        Attempt::Failed(Failure::new(reason, status, detail))
+    }
+
+    /// The failure reason to record if this attempt ends the delivery.
+    pub fn reason(&self) -> Option<ReasonCode> {
+        match self {
+            Attempt::Sent { .. } | Attempt::Transient(_) => None,
+            Attempt::Failed(f) => Some(f.reason),
+        }
+    }
+
+    /// Text for the delivery log's `last_error` (`None` when sent).
+    pub fn last_error(&self) -> Option<&str> {
+        match self {
+            Attempt::Sent { .. } => None,
+            Attempt::Transient(t) => Some(&t.detail),
+            Attempt::Failed(f) => Some(&f.detail),
+        }
+    }
+}
+
+/// Upper bound applied to any `Retry-After`, so a bogus header (a year away)
+/// cannot park a delivery forever; the attempt budget still applies after it.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+static RFC2822: DateTimeParser = DateTimeParser::new();
+
+/// Parses a `Retry-After` value into a wait from `now`.
+///
+/// Accepts delta-seconds (`"120"`) and the IMF-fixdate form of HTTP-date
+/// (`"Wed, 21 Oct 2015 07:28:00 GMT"`, parsed as RFC 2822, which it is a
+/// profile of). A date in the past yields zero. The result is capped at
+/// [`MAX_RETRY_AFTER`]. Anything unparseable yields `None` (the header is
+/// advisory: ignoring a broken one is safer than failing the delivery).
+pub fn parse_retry_after(value: &str, now: Timestamp) -> Option<Duration> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    if value.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits only: delta-seconds. Overlong numbers saturate to the cap.
+        let secs = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
+    }
+    let at = RFC2822.parse_timestamp(value).ok()?;
+    let wait = at.duration_since(now);
+    if wait.is_negative() {
+        return Some(Duration::ZERO);
+    }
+    let wait = Duration::try_from(wait).ok()?;
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+#[cfg(test)]
+mod tests;

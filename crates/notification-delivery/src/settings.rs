@@ -8,13 +8,21 @@
 //! fail with `channel_not_configured` (and say why in the log), because
 //! redelivering the reminder cannot fix a deployment. Secret values never
 //! appear in a [`ConfigError`].
+//!
+//! The secrets the settings hold ([`Secrets`]: relay API key, service
+//! account key material, plus the FCM access token in use) are scrubbed
+//! from everything the service logs or stores, including provider error
+//! bodies that echo them: whatever leaves through a log line or
+//! `last_error` passes [`Secrets::scrub_json`] last, so no new provider
+//! message format can leak one.
 
-use crate::channel::Channel;
+use serde_json::Value;
+
 use crate::delivery::Ready;
 use crate::email::{EmailProvider, RelayConfig};
 use crate::fcm::{client_email, FcmConfig};
+use crate::keys::Channel;
 use crate::policy::AttemptPolicy;
-use crate::secrets::Secrets;
 
 /// Everything the event path takes from Spin variables.
 pub struct EventSettings {
@@ -143,70 +151,90 @@ pub enum ConfigError {
     InvalidProjectId(String),
 }
 
-#[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
+/// Shorter values are not scrubbed: replacing common short strings would
+/// mangle messages without protecting anything (real keys are long).
+const MIN_SECRET_CHARS: usize = 8;
 
-    use super::*;
+/// What a secret is replaced by.
+pub const REDACTED: &str = "[redacted]";
 
-    fn settings(vars: &[(&str, &str)]) -> EventSettings {
-        let vars: HashMap<&str, &str> = vars.iter().copied().collect();
-        EventSettings::from_variables(|name, default| {
-            vars.get(name).copied().unwrap_or(default).to_owned()
-        })
+/// The secret values of one request.
+#[derive(Debug, Default, Clone)]
+pub struct Secrets {
+    values: Vec<String>,
+}
+
+impl Secrets {
+    /// No secrets yet.
+    pub fn new() -> Self {
+        Secrets::default()
     }
 
-    #[test]
-    fn defaults_serve_no_channel_and_say_why() {
-        let s = settings(&[]);
-        assert!(!s.ready().email && !s.ready().push);
-        assert_eq!(
-            s.not_configured(Channel::Email).as_deref(),
-            Some("email_relay_api_key must be set")
-        );
-        assert_eq!(
-            s.not_configured(Channel::Push).as_deref(),
-            Some("fcm_project_id is empty: push is disabled")
-        );
-        assert_eq!(s.token_cache_key(), None);
-        assert_eq!(s.policy, AttemptPolicy::default());
-        assert_eq!(s.policy_error, None);
+    /// Adds a secret value (ignored when shorter than 8 characters).
+    pub fn add(&mut self, value: &str) {
+        let value = value.trim();
+        if value.chars().count() >= MIN_SECRET_CHARS && !self.values.iter().any(|v| v == value) {
+            self.values.push(value.to_owned());
+            // Longest first, so a secret containing another goes whole.
+            self.values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        }
     }
 
-    #[test]
-    fn a_usable_relay_is_ready_and_its_key_is_a_secret() {
-        let s = settings(&[
-            ("email_relay_api_key", "re_secret_key"),
-            ("email_from", "Todo <r@example.com>"),
-        ]);
-        assert!(s.ready().email);
-        assert_eq!(s.not_configured(Channel::Email), None);
-        let mut text = serde_json::json!({"error": "bad key re_secret_key"});
-        s.secrets().scrub_json(&mut text);
-        assert!(!text.to_string().contains("re_secret_key"), "{text}");
+    /// Adds a PEM private key: the whole text and each base64 line of it,
+    /// since a provider may quote any part.
+    pub fn add_key_material(&mut self, pem: &str) {
+        self.add(pem);
+        for line in pem.lines().filter(|l| !l.starts_with("-----")) {
+            self.add(line);
+        }
     }
 
-    #[test]
-    fn push_needs_a_client_email_and_an_unusable_limit_falls_back() {
-        let s = settings(&[
-            ("fcm_project_id", "todo-app"),
-            ("fcm_service_account_json", "{}"),
-            ("max_delivery_attempts", "zero"),
-        ]);
-        assert_eq!(s.fcm.as_ref().err(), Some(&ConfigError::NoClientEmail));
-        assert_eq!(s.policy, AttemptPolicy::default());
-        assert_eq!(
-            s.policy_error,
-            Some(ConfigError::InvalidMaxAttempts("zero".into()))
-        );
-        let s = settings(&[
-            ("fcm_project_id", "todo-app"),
-            (
-                "fcm_service_account_json",
-                r#"{"client_email": "sa@p.iam.gserviceaccount.com"}"#,
-            ),
-        ]);
-        assert!(s.ready().push);
-        assert_eq!(s.token_cache_key(), Some("sa@p.iam.gserviceaccount.com"));
+    /// Adds the `private_key` of a service-account key file's JSON.
+    pub fn add_service_account(&mut self, json: &str) {
+        if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(json) {
+            if let Some(Value::String(pem)) = map.get("private_key") {
+                self.add_key_material(pem);
+            }
+            if let Some(Value::String(id)) = map.get("private_key_id") {
+                self.add(id);
+            }
+        }
+    }
+
+    /// `text` with every known secret replaced by [`REDACTED`].
+    pub fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in &self.values {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+
+    /// Scrubs every string (and object key) inside `value`, in place.
+    pub fn scrub_json(&self, value: &mut Value) {
+        if self.values.is_empty() {
+            return;
+        }
+        match value {
+            Value::String(s) if self.values.iter().any(|v| s.contains(v.as_str())) => {
+                *s = self.scrub(s);
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.scrub_json(v)),
+            Value::Object(map) => {
+                let keys: Vec<String> = map.keys().cloned().collect();
+                for key in keys {
+                    if let Some(mut v) = map.remove(&key) {
+                        self.scrub_json(&mut v);
+                        map.insert(self.scrub(&key), v);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 }
+
+#[cfg(test)]
+mod tests;

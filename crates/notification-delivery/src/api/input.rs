@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::cursor::Cursor;
 use super::validate;
 use super::ApiError;
-use crate::channel::Channel;
+use crate::keys::Channel;
 
 /// Largest request body read: a subscriber or device body is well under
 /// 1 KiB, and the biggest legal one (a 4096-character token) under 5 KiB.

@@ -6,7 +6,7 @@
 
 use jiff::tz::TimeZone;
 
-use crate::channel::Channel;
+use crate::keys::Channel;
 
 use super::ApiError;
 

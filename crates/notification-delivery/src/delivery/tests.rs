@@ -1,7 +1,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::attempt::{Failure, Transient};
+use crate::policy::{Failure, Transient};
 
 fn reminder(channels: Option<&[&str]>) -> ReminderDue {
     let mut data = json!({

@@ -15,7 +15,6 @@ use std::str::FromStr;
 
 use jiff::Timestamp;
 
-use crate::attempt::{Attempt, Transient};
 use crate::content::ReminderContent;
 use crate::http::{
     describe_unparsed_body, is_transient_status, is_valid_header_value, normalize_base_url,
@@ -23,6 +22,7 @@ use crate::http::{
 };
 use crate::keys::BusinessKey;
 use crate::policy::ReasonCode;
+use crate::policy::{Attempt, Transient};
 use crate::settings::ConfigError;
 
 /// The relay selected by the Spin variable `email_provider`.
@@ -298,8 +298,8 @@ pub(crate) mod test_support {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::channel::Channel;
     use crate::content::render_reminder;
+    use crate::keys::Channel;
 
     #[test]
     fn provider_names() {

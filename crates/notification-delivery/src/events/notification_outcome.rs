@@ -4,8 +4,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::channel::Channel;
 use crate::keys::BusinessKey;
+use crate::keys::Channel;
 use crate::policy::ReasonCode;
 
 /// The payload published after each final delivery outcome.

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::{quote, EventError, PayloadFault};
-use crate::channel::Channel;
+use crate::keys::Channel;
 
 /// A validated `reminder.due` payload.
 ///

@@ -1,161 +1,149 @@
-//! Reading FCM's answer to `messages:send`.
-//!
-//! FCM HTTP v1 errors are Google RPC statuses:
-//! `{"error": {"code", "message", "status", "details": [...]}}`. The precise
-//! reason is the `errorCode` of the `google.firebase.fcm.v1.FcmError` detail
-//! (UNREGISTERED, INVALID_ARGUMENT, SENDER_ID_MISMATCH, QUOTA_EXCEEDED,
-//! UNAVAILABLE, INTERNAL, THIRD_PARTY_AUTH_ERROR, UNSPECIFIED_ERROR); when it
-//! is missing we fall back to `error.status`, then to the HTTP status. Gateway
-//! errors may come back as HTML pages: with a 5xx they are transient.
-//!
-//! The answer is an [`Attempt`]: a dead device token (UNREGISTERED, or
-//! INVALID_ARGUMENT about the token) fails with `invalid_token` (the token is
-//! deleted); 401 UNAUTHENTICATED fails with `provider_auth_failed`, which the
-//! caller answers by refreshing the access token once and sending again
-//! (only when it persists is it final). THIRD_PARTY_AUTH_ERROR comes with a
-//! 401 too but is the APNs/Web Push credentials, not ours: `rejected_by_provider`.
+//! Unit tests of `fcm`, by the part they cover.
 
-use jiff::Timestamp;
-use serde_json::Value;
+mod fcm {
+    use super::super::*;
 
-use crate::attempt::{Attempt, Transient};
-use crate::http::{describe_unparsed_body, is_transient_status, ProviderResponse};
-use crate::policy::ReasonCode;
-
-/// The parts of a Google RPC error we look at.
-struct RpcError {
-    message: String,
-    status: Option<String>,
-    fcm_error_code: Option<String>,
-    token_field_violation: bool,
-}
-
-impl RpcError {
-    fn parse(body: &[u8]) -> Option<RpcError> {
-        let root: Value = serde_json::from_slice(body).ok()?;
-        let error = root.get("error")?.as_object()?;
-        let message = error
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let status = error
-            .get("status")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        let details = error
-            .get("details")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let fcm_error_code = details.iter().find_map(|d| {
-            let is_fcm = d
-                .get("@type")
-                .and_then(Value::as_str)
-                .is_none_or(|t| t.ends_with("google.firebase.fcm.v1.FcmError"));
-            let code = d.get("errorCode").and_then(Value::as_str)?;
-            is_fcm.then(|| code.to_owned())
-        });
-        let token_field_violation = details.iter().any(|d| {
-            d.get("fieldViolations")
-                .and_then(Value::as_array)
-                .is_some_and(|violations| {
-                    violations.iter().any(|v| {
-                        v.get("field")
-                            .and_then(Value::as_str)
-                            .is_some_and(|f| f == "message.token")
-                    })
-                })
-        });
-        Some(RpcError {
-            message,
-            status,
-            fcm_error_code,
-            token_field_violation,
-        })
+    #[test]
+    fn client_email_is_read_without_the_key() {
+        assert_eq!(
+            client_email(r#"{"client_email": " a@p.iam ", "private_key": "garbage"}"#).as_deref(),
+            Some("a@p.iam")
+        );
+        assert_eq!(client_email(""), None);
+        assert_eq!(client_email("not json"), None);
+        assert_eq!(client_email(r#"{"client_email": 7}"#), None);
+        assert_eq!(client_email(r#"{"client_email": ""}"#), None);
     }
 
-    /// The code we classify on: FcmError's `errorCode` unless unspecified,
-    /// else the RPC `status`.
-    fn code(&self) -> Option<&str> {
-        self.fcm_error_code
-            .as_deref()
-            .filter(|c| *c != "UNSPECIFIED_ERROR")
-            .or(self.status.as_deref())
+    #[test]
+    fn empty_project_disables_push() {
+        assert_eq!(FcmConfig::from_variables(" ", "x", "y"), Ok(None));
     }
 
-    /// INVALID_ARGUMENT covers both bad tokens and bad payloads; it is about
-    /// the token when a field violation names `message.token` or the message
-    /// says so (FCM's documented "The registration token is not a valid FCM
-    /// registration token").
-    fn is_about_token(&self) -> bool {
-        self.token_field_violation
-            || self
-                .message
-                .to_ascii_lowercase()
-                .contains("registration token")
+    #[test]
+    fn urls() {
+        let c = FcmConfig::from_variables(
+            "todo-app-123",
+            "https://fcm.googleapis.com/",
+            "https://oauth2.googleapis.com",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            c.send_url(),
+            "https://fcm.googleapis.com/v1/projects/todo-app-123/messages:send"
+        );
+        assert_eq!(c.token_endpoint(), "https://oauth2.googleapis.com/token");
     }
 
-    fn detail(&self) -> String {
-        match self.code() {
-            Some(code) if !self.message.is_empty() => format!("{code}: {}", self.message),
-            Some(code) => code.to_owned(),
-            None => self.message.clone(),
-        }
+    #[test]
+    fn invalid_values_are_rejected() {
+        assert_eq!(
+            FcmConfig::from_variables("a/../b", "https://f", "https://o"),
+            Err(ConfigError::InvalidProjectId("a/../b".into()))
+        );
+        assert!(matches!(
+            FcmConfig::from_variables("p", "fcm.googleapis.com", "https://o"),
+            Err(ConfigError::InvalidBaseUrl {
+                variable: "fcm_api_base",
+                ..
+            })
+        ));
+        assert!(matches!(
+            FcmConfig::from_variables("p", "https://f", ""),
+            Err(ConfigError::InvalidBaseUrl {
+                variable: "fcm_oauth_base",
+                ..
+            })
+        ));
     }
 }
 
-/// Classifies FCM's answer. `now` resolves an HTTP-date `Retry-After`.
-pub fn classify_send_response(response: &ProviderResponse, now: Timestamp) -> Attempt {
-    if response.status().is_success() {
-        let name = serde_json::from_slice::<Value>(response.body())
-            .ok()
-            .and_then(|v| v.get("name").and_then(Value::as_str).map(str::to_owned))
-            .filter(|n| !n.is_empty());
-        return Attempt::Sent {
-            provider_message_id: name,
-        };
+mod message {
+    use super::super::*;
+    use crate::content::render_reminder;
+    use crate::keys::Channel;
+
+    fn key() -> BusinessKey {
+        BusinessKey::new(
+            "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b".parse().unwrap(),
+            "2026-12-01T08:30:00Z".parse().unwrap(),
+            Channel::Push,
+            "device-token-AAAAAAAAAAAA",
+        )
     }
-    let status = response.status().as_u16();
-    let Some(error) = RpcError::parse(response.body()) else {
-        let detail = describe_unparsed_body(status, response.body());
-        return by_status(response, now, &detail);
-    };
-    let detail = error.detail();
-    match error.code() {
-        Some("UNREGISTERED") => Attempt::failed(ReasonCode::InvalidToken, status, &detail),
-        Some("INVALID_ARGUMENT") if error.is_about_token() => {
-            Attempt::failed(ReasonCode::InvalidToken, status, &detail)
-        }
-        Some("INVALID_ARGUMENT" | "SENDER_ID_MISMATCH" | "THIRD_PARTY_AUTH_ERROR") => {
-            Attempt::failed(ReasonCode::RejectedByProvider, status, &detail)
-        }
-        Some(
-            "QUOTA_EXCEEDED" | "RESOURCE_EXHAUSTED" | "UNAVAILABLE" | "INTERNAL"
-            | "DEADLINE_EXCEEDED",
-        ) => Attempt::Transient(Transient::from_response(response, now, &detail)),
-        Some("UNAUTHENTICATED") => Attempt::failed(ReasonCode::ProviderAuthFailed, status, &detail),
-        _ => by_status(response, now, &detail),
+
+    fn token() -> AccessToken {
+        AccessToken::new("ya29.test-token", "2026-12-01T09:30:00Z".parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn request_shape() {
+        let config = FcmConfig::from_variables(
+            "todo-app",
+            "https://fcm.googleapis.com",
+            "https://oauth2.googleapis.com",
+        )
+        .unwrap()
+        .unwrap();
+        let due: Timestamp = "2026-12-01T09:00:00Z".parse().unwrap();
+        let content = render_reminder("Pay rent", Some(due), "Europe/Berlin");
+        let msg = PushMessage::for_reminder(&key(), &content, Some(due));
+        let req = build_send_request(&config, &token(), &msg).unwrap();
+
+        assert_eq!(req.method(), ::http::Method::POST);
+        assert_eq!(
+            req.uri(),
+            "https://fcm.googleapis.com/v1/projects/todo-app/messages:send"
+        );
+        assert_eq!(
+            crate::http::header(req.headers(), "authorization"),
+            Some("Bearer ya29.test-token")
+        );
+        assert_eq!(
+            crate::http::header(req.headers(), "content-type"),
+            Some("application/json; charset=UTF-8")
+        );
+
+        let reminder = "fa4d4b92-bc22-53ac-aa5c-dded1fc9d625";
+        let body: serde_json::Value = serde_json::from_slice(req.body()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "message": {
+                    "token": "device-token-AAAAAAAAAAAA",
+                    "notification": {
+                        "title": "Pay rent",
+                        "body": "Due Tue, 1 Dec 2026, 10:00 CET (Europe/Berlin)",
+                    },
+                    "data": {
+                        "type": "reminder",
+                        "task_id": "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+                        "remind_at": "2026-12-01T08:30:00Z",
+                        "due_at": "2026-12-01T09:00:00Z",
+                        "reminder_id": reminder,
+                        "delivery_id": key().delivery_id().to_string(),
+                    },
+                    "android": {"collapse_key": reminder, "notification": {"tag": reminder}},
+                    "apns": {"headers": {"apns-collapse-id": reminder}},
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn due_at_is_omitted_when_unknown() {
+        let content = render_reminder("Pay rent", None, "UTC");
+        let msg = PushMessage::for_reminder(&key(), &content, None);
+        assert!(!msg.data.contains_key("due_at"));
+        assert!(msg.collapse_id.to_string().len() <= 64);
     }
 }
 
-/// Fallback when the body names no code we know: the HTTP status decides.
-fn by_status(response: &ProviderResponse, now: Timestamp, detail: &str) -> Attempt {
-    let status = response.status().as_u16();
-    if status == 401 {
-        Attempt::failed(ReasonCode::ProviderAuthFailed, status, detail)
-    } else if is_transient_status(status) {
-        Attempt::Transient(Transient::from_response(response, now, detail))
-    } else {
-        Attempt::failed(ReasonCode::RejectedByProvider, status, detail)
-    }
-}
-
-#[cfg(test)]
-mod tests {
+mod errors {
     use std::time::Duration;
 
-    use super::*;
+    use super::super::*;
 
     fn now() -> Timestamp {
         "2026-12-01T08:30:00Z".parse().unwrap()
