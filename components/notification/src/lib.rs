@@ -31,14 +31,14 @@ async fn route(req: Request) -> Response {
     // Dapr probes a binding route with OPTIONS at start-up and binds only on
     // a 2xx/405; the probe does nothing, so it needs no token.
     if path == "/outbox-flush" && *req.method() == Method::Options {
-        return events::outbox_flush(req).await;
+        return events::outbox::route(req).await;
     }
     if !auth::is_authorised(&req, &vars::get_or("app_api_token", "")) {
         return respond::unauthorised();
     }
     match path.as_str() {
-        "/events/reminders" => events::handle(req).await,
-        "/outbox-flush" => events::outbox_flush(req).await,
+        "/events/reminders" => events::reminder::handle(req).await,
+        "/outbox-flush" => events::outbox::route(req).await,
         p if p.starts_with("/notifications/subscribers/") => api::route(req),
         _ => respond::not_found(),
     }

@@ -8,7 +8,7 @@ use component_kit::respond;
 use dapr_pubsub::trace::valid_traceparent;
 use notification_delivery::NotificationOutcome;
 use serde_json::json;
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{Method, Request, Response};
 
 /// Rows handled per call: the cron fires every 30 s, so a backlog drains
 /// steadily without one call outliving its HTTP timeout.
@@ -35,7 +35,7 @@ WHERE delivery_id IN (SELECT jsonb_array_elements_text($1::text::jsonb)::uuid)
 /// Publishes up to [`BATCH`] pending outcomes; 200 with the counts, 503
 /// when Postgres is unreachable. Stops at the first publish failure: the
 /// sidecar is down, and the next tick tries again.
-pub async fn flush(req: &Request) -> Response {
+async fn flush(req: &Request) -> Response {
     match run(req).await {
         Ok((published, failed)) => {
             if published + failed > 0 {
@@ -51,6 +51,19 @@ pub async fn flush(req: &Request) -> Response {
             );
             respond::error(503, "database_unavailable", fault.to_string())
         }
+    }
+}
+
+/// Republishes outcome events whose publish failed (Dapr cron binding).
+/// `OPTIONS` is Dapr's start-up probe of a binding route: 200 binds it.
+pub async fn route(req: Request) -> Response {
+    match req.method() {
+        Method::Post => flush(&req).await,
+        Method::Options => Response::builder()
+            .status(200)
+            .header("allow", "POST, OPTIONS")
+            .build(),
+        _ => respond::method_not_allowed("POST, OPTIONS"),
     }
 }
 
@@ -74,7 +87,7 @@ async fn run(req: &Request) -> Result<(usize, usize), DbFault> {
                 continue;
             }
         };
-        match super::publish(&sidecar, &event, traceparent).await {
+        match super::reminder::publish(&sidecar, &event, traceparent).await {
             Ok(()) => done.push(event.cloudevent_id()),
             Err(e) => {
                 failed += 1;

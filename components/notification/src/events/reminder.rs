@@ -18,10 +18,10 @@
 
 use std::time::Duration;
 
-use component_kit::dapr::{Outcome, Sidecar};
+use component_kit::dapr::{self, Outcome, PublishError, Sidecar};
 use component_kit::db::{self, DbFault};
 use component_kit::outbound::{self, CallError};
-use component_kit::{log, vars};
+use component_kit::{log, respond, vars};
 use dapr_pubsub::CloudEvent;
 use futures::future::join_all;
 use jiff::Timestamp;
@@ -29,16 +29,34 @@ use notification_delivery::delivery::{self, Lookup, MAX_DEVICES};
 use notification_delivery::fcm::{build_send_request, build_token_request, parse_token_response};
 use notification_delivery::{
     render_reminder, AccessToken, Attempt, BusinessKey, Channel, Delivery, EmailMessage,
-    EventSettings, Failure, FcmConfig, ProviderRequest, ProviderResponse, PushMessage, ReasonCode,
-    ReminderContent, ReminderDue, ServiceAccount, Step, Transient,
+    EventSettings, Failure, FcmConfig, NotificationOutcome, ProviderRequest, ProviderResponse,
+    PushMessage, ReasonCode, ReminderContent, ReminderDue, ServiceAccount, Step, Transient,
 };
+use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::pg4::Connection;
 use tracing::Instrument;
 
 use super::store;
 
+/// The topic consumed.
+const TOPIC: &str = "reminders";
+
+/// Answers a Dapr delivery of `reminders`; each event (or bulk entry) is
+/// answered on its own, all sharing one set of variables and one database
+/// connection.
+pub async fn handle(req: Request) -> Response {
+    if *req.method() != Method::Post {
+        return respond::method_not_allowed("POST");
+    }
+    let mut worker = ReminderWorker::new();
+    dapr::answer_delivery(&req, TOPIC, async |event: &CloudEvent| {
+        worker.handle(event).await
+    })
+    .await
+}
+
 /// What one request sets up once, however many bulk entries it carries.
-pub struct ReminderWorker {
+struct ReminderWorker {
     /// Read at the first reminder that gets as far as delivering: a bulk of
     /// ignored types or malformed events reads no variable.
     config: Option<EventConfig>,
@@ -73,7 +91,7 @@ impl EventConfig {
 
 impl ReminderWorker {
     /// The variables are read and the connection opened on first use.
-    pub fn new() -> Self {
+    fn new() -> Self {
         ReminderWorker {
             config: None,
             conn: None,
@@ -81,7 +99,7 @@ impl ReminderWorker {
     }
 
     /// Handles one CloudEvent of the `reminders` topic.
-    pub async fn handle(&mut self, event: &CloudEvent) -> Outcome {
+    async fn handle(&mut self, event: &CloudEvent) -> Outcome {
         if event.event_type != ReminderDue::EVENT_TYPE {
             tracing::info!(
                 reason = "ignored_type",
@@ -172,7 +190,7 @@ impl ReminderWorker {
         // Every final outcome is published before the write (see store::record).
         join_all(deliveries.iter_mut().map(|d| async move {
             if let Some(outcome) = d.outcome_event(user_id) {
-                let published = super::publish(sidecar, &outcome, traceparent).await;
+                let published = publish(sidecar, &outcome, traceparent).await;
                 d.publish_error = published.err().map(|e| e.to_string());
             }
         }))
@@ -412,4 +430,18 @@ fn not_configured(why: &dyn std::fmt::Display) -> Attempt {
         ReasonCode::ChannelNotConfigured,
         &why.to_string(),
     ))
+}
+
+/// Publishes `outcome` to its topic; the delivery id is the CloudEvent id,
+/// so a re-publish is recognisably the same event.
+pub(super) async fn publish(
+    sidecar: &Sidecar,
+    outcome: &NotificationOutcome,
+    traceparent: Option<&str>,
+) -> Result<(), PublishError> {
+    let id = outcome.cloudevent_id();
+    let topic = NotificationOutcome::TOPIC;
+    sidecar
+        .publish(topic, &id, outcome.event_type(), outcome, traceparent)
+        .await
 }
