@@ -15,6 +15,38 @@ use spin_sdk::pg4::Connection;
 
 use crate::plan::{NewTask, TaskRow};
 
+/// Reads the completed task with its series' first `due_at` ([`load_task`]).
+const LOAD_TASK: &str = "SELECT jsonb_build_object('id', t.id, 'series_id', t.series_id, \
+                  'occurrence', t.occurrence, 'due_at', t.due_at, 'remind_at', t.remind_at, \
+                  'completed_at', t.completed_at, 'recurrence_rule', t.recurrence_rule, \
+                  'recurrence_anchor', t.recurrence_anchor, 'timezone', t.timezone, \
+                  'series_start', (SELECT s.due_at FROM tasks s WHERE s.id = t.series_id)) \
+         FROM tasks t WHERE t.id = $1::text::uuid";
+
+/// Inserts the next occurrence unless it exists, and returns it either way
+/// ([`insert_next`]).
+const INSERT_NEXT: &str = "WITH ins AS ( \
+           INSERT INTO tasks (id, user_id, title, description, priority, tags, due_at, remind_at, \
+                              completed, completed_at, recurrence_rule, recurrence_anchor, timezone, \
+                              series_id, occurrence) \
+           SELECT $2::text::uuid, t.user_id, t.title, t.description, t.priority, t.tags, \
+                  $5::text::timestamptz, $6::text::timestamptz, false, NULL, \
+                  t.recurrence_rule, t.recurrence_anchor, t.timezone, $3::text::uuid, $4::int4 \
+           FROM tasks t WHERE t.id = $1::text::uuid \
+           ON CONFLICT DO NOTHING \
+           RETURNING *) \
+         SELECT jsonb_build_object('inserted', true, 'task', to_jsonb(ins)) FROM ins \
+         UNION ALL \
+         SELECT jsonb_build_object('inserted', false, 'task', to_jsonb(t)) FROM tasks t \
+         WHERE t.series_id = $3::text::uuid AND t.occurrence = $4::int4 \
+           AND NOT EXISTS (SELECT 1 FROM ins)";
+
+/// Reads an occurrence by `(series_id, occurrence)` with a new snapshot
+/// ([`insert_next`]'s rare second read).
+const READ_OCCURRENCE: &str =
+    "SELECT jsonb_build_object('inserted', false, 'task', to_jsonb(t)) FROM tasks t \
+         WHERE t.series_id = $1::text::uuid AND t.occurrence = $2::int4";
+
 /// The completed task and, in the same statement, its series' first
 /// `due_at` (the engine's DTSTART: it keeps month ends and DST-gap times
 /// exact across the series). `None`: no such task.
@@ -24,16 +56,7 @@ use crate::plan::{NewTask, TaskRow};
 /// the planning time (0.056 -> 0.030 ms, EXPLAIN over 200 plans), and every
 /// statement of this app is planned anew (bench/FINDINGS.md, section 2).
 pub fn load_task(conn: &Connection, task_id: &str) -> Result<Option<TaskRow>, DbFault> {
-    db::query_one(
-        conn,
-        "SELECT jsonb_build_object('id', t.id, 'series_id', t.series_id, \
-                  'occurrence', t.occurrence, 'due_at', t.due_at, 'remind_at', t.remind_at, \
-                  'completed_at', t.completed_at, 'recurrence_rule', t.recurrence_rule, \
-                  'recurrence_anchor', t.recurrence_anchor, 'timezone', t.timezone, \
-                  'series_start', (SELECT s.due_at FROM tasks s WHERE s.id = t.series_id)) \
-         FROM tasks t WHERE t.id = $1::text::uuid",
-        &[db::text(task_id)],
-    )
+    db::query_one(conn, LOAD_TASK, &[db::text(task_id)])
 }
 
 /// A stored occurrence and whether this call created it.
@@ -67,21 +90,7 @@ pub fn insert_next(
 ) -> Result<Option<Stored>, DbFault> {
     let stored = db::query_one(
         conn,
-        "WITH ins AS ( \
-           INSERT INTO tasks (id, user_id, title, description, priority, tags, due_at, remind_at, \
-                              completed, completed_at, recurrence_rule, recurrence_anchor, timezone, \
-                              series_id, occurrence) \
-           SELECT $2::text::uuid, t.user_id, t.title, t.description, t.priority, t.tags, \
-                  $5::text::timestamptz, $6::text::timestamptz, false, NULL, \
-                  t.recurrence_rule, t.recurrence_anchor, t.timezone, $3::text::uuid, $4::int4 \
-           FROM tasks t WHERE t.id = $1::text::uuid \
-           ON CONFLICT DO NOTHING \
-           RETURNING *) \
-         SELECT jsonb_build_object('inserted', true, 'task', to_jsonb(ins)) FROM ins \
-         UNION ALL \
-         SELECT jsonb_build_object('inserted', false, 'task', to_jsonb(t)) FROM tasks t \
-         WHERE t.series_id = $3::text::uuid AND t.occurrence = $4::int4 \
-           AND NOT EXISTS (SELECT 1 FROM ins)",
+        INSERT_NEXT,
         &[
             db::text(completed_id),
             db::text(new.id.as_str()),
@@ -96,8 +105,7 @@ pub fn insert_next(
     }
     db::query_one(
         conn,
-        "SELECT jsonb_build_object('inserted', false, 'task', to_jsonb(t)) FROM tasks t \
-         WHERE t.series_id = $1::text::uuid AND t.occurrence = $2::int4",
+        READ_OCCURRENCE,
         &[db::text(new.series_id.as_str()), db::int(new.occurrence)],
     )
 }

@@ -18,6 +18,12 @@ use spin_sdk::pg4::Connection;
 /// `migrations/migrate.sh` takes (7253911417790466).
 const TICK_LOCK: &str = "7253911417790513";
 
+/// Takes the tick's session advisory lock if free (`true` when taken).
+const TRY_LOCK: &str = "SELECT to_jsonb(pg_try_advisory_lock($1::text::int8))";
+
+/// Releases the tick's session advisory lock.
+const UNLOCK: &str = "SELECT to_jsonb(pg_advisory_unlock($1::text::int8))";
+
 /// Due reminders: `remind_at <= now()`, not completed, not yet recorded.
 /// The inner query needs only `(remind_at, id)`, so it is an index-only
 /// scan of the partial index `tasks_reminders_due` (migration 0004) plus
@@ -82,14 +88,12 @@ pub fn count_due(conn: &Connection) -> Result<u64, DbFault> {
 
 /// Takes the tick lock if it is free; `false` when another tick holds it.
 pub fn try_lock(conn: &Connection) -> Result<bool, DbFault> {
-    let sql = "SELECT to_jsonb(pg_try_advisory_lock($1::text::int8))";
-    Ok(db::query_one(conn, sql, &[db::text(TICK_LOCK)])?.unwrap_or(false))
+    Ok(db::query_one(conn, TRY_LOCK, &[db::text(TICK_LOCK)])?.unwrap_or(false))
 }
 
 /// Releases the tick lock (after the records are committed).
 pub fn unlock(conn: &Connection) -> Result<(), DbFault> {
-    let sql = "SELECT to_jsonb(pg_advisory_unlock($1::text::int8))";
-    let _: Option<bool> = db::query_one(conn, sql, &[db::text(TICK_LOCK)])?;
+    let _: Option<bool> = db::query_one(conn, UNLOCK, &[db::text(TICK_LOCK)])?;
     Ok(())
 }
 

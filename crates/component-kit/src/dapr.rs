@@ -13,6 +13,12 @@ use tracing::Instrument;
 use crate::outbound::{self, CallError};
 use crate::{db, respond, vars};
 
+/// Keeps a dropped event in `rejected_events` (docs/CONTRACT.md, "Dapr
+/// behaviour": a DROP is never lost).
+const KEEP_REJECTED: &str =
+    "INSERT INTO rejected_events (id, source, type, topic, reason, detail, payload) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
 /// Deadline of one publish to the sidecar (Dapr's own publish timeout is 5 s).
 pub const PUBLISH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -180,8 +186,7 @@ fn reject(event: RejectedEvent) -> AppStatus {
     let kept = db::open().and_then(|conn| {
         db::execute(
             &conn,
-            "INSERT INTO rejected_events (id, source, type, topic, reason, detail, payload) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            KEEP_REJECTED,
             &[
                 db::opt_text(event.id.clone()),
                 db::opt_text(event.source.clone()),

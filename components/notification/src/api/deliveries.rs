@@ -41,11 +41,36 @@ struct Page {
     next: Option<String>,
 }
 
-const ROW: &str = "jsonb_build_object(\
+/// One [`LogEntry`] as jsonb from a `deliveries` row (timestamps through
+/// jsonb: Spin's Postgres API cannot read `timestamptz`). A macro, not a
+/// `const`, so that `concat!` can splice it into [`FIRST_PAGE`] and
+/// [`PAGE_AFTER`].
+macro_rules! row {
+    () => {
+        "jsonb_build_object(\
     'delivery_id', delivery_id, 'task_id', task_id, 'remind_at', remind_at, \
     'channel', channel, 'status', status, 'attempts', attempts, \
     'provider_message_id', provider_message_id, 'last_error', last_error, \
-    'updated_at', updated_at, 'created_at', created_at)";
+    'updated_at', updated_at, 'created_at', created_at)"
+    };
+}
+
+/// The newest `$2` entries of user `$1`.
+const FIRST_PAGE: &str = concat!(
+    "SELECT ",
+    row!(),
+    " FROM deliveries WHERE user_id = $1::text \
+     ORDER BY created_at DESC, delivery_id DESC LIMIT $2::text::int"
+);
+
+/// The next `$2` entries of user `$1` after the cursor `($3, $4)`.
+const PAGE_AFTER: &str = concat!(
+    "SELECT ",
+    row!(),
+    " FROM deliveries WHERE user_id = $1::text \
+     AND (created_at, delivery_id) < ($3::text::timestamptz, $4::text::uuid) \
+     ORDER BY created_at DESC, delivery_id DESC LIMIT $2::text::int"
+);
 
 /// Lists a page. An unknown user has an empty log rather than a 404: the
 /// log is keyed by `user_id`, and the delivery path records `no_address`
@@ -56,21 +81,10 @@ pub fn list(user_id: &str, query: &str) -> Result<Response, Refusal> {
     // One row more than the page tells whether another page follows.
     let fetch = (query.limit + 1).to_string();
     let mut rows: Vec<LogEntry> = match query.before {
-        None => db::query_json(
-            &conn,
-            &format!(
-                "SELECT {ROW} FROM deliveries WHERE user_id = $1::text \
-                 ORDER BY created_at DESC, delivery_id DESC LIMIT $2::text::int"
-            ),
-            &[db::text(user_id), db::text(fetch)],
-        )?,
+        None => db::query_json(&conn, FIRST_PAGE, &[db::text(user_id), db::text(fetch)])?,
         Some(c) => db::query_json(
             &conn,
-            &format!(
-                "SELECT {ROW} FROM deliveries WHERE user_id = $1::text \
-                 AND (created_at, delivery_id) < ($3::text::timestamptz, $4::text::uuid) \
-                 ORDER BY created_at DESC, delivery_id DESC LIMIT $2::text::int"
-            ),
+            PAGE_AFTER,
             &[
                 db::text(user_id),
                 db::text(fetch),

@@ -14,6 +14,27 @@ use super::error::Refusal;
 use super::subscribers::Device;
 use notification_delivery::api::input::DeviceInput;
 
+/// Registers a device token to a subscriber that exists, moving it from
+/// another owner, and reads the result back ([`register`]).
+const REGISTER: &str = "WITH prev AS (SELECT user_id FROM devices WHERE token = $2::text), \
+         up AS (\
+           INSERT INTO devices (token, user_id, platform) \
+           SELECT $2::text, s.user_id, $3::text FROM subscribers s WHERE s.user_id = $1::text \
+           ON CONFLICT (token) DO UPDATE SET \
+             platform = COALESCE(EXCLUDED.platform, devices.platform), \
+             created_at = CASE WHEN devices.user_id = EXCLUDED.user_id \
+                               THEN devices.created_at ELSE now() END, \
+             user_id = EXCLUDED.user_id \
+           RETURNING token, platform, created_at, (xmax = 0) AS inserted) \
+         SELECT jsonb_build_object(\
+           'device', (SELECT jsonb_build_object('token', token, 'platform', platform, \
+                                                'created_at', created_at) FROM up), \
+           'inserted', (SELECT inserted FROM up), \
+           'previous_owner', (SELECT user_id FROM prev))";
+
+/// Unregisters a token from this subscriber only ([`unregister`]).
+const UNREGISTER: &str = "DELETE FROM devices WHERE token = $1::text AND user_id = $2::text";
+
 #[derive(Deserialize)]
 struct Registered {
     /// `None` when the subscriber does not exist (nothing was written).
@@ -34,24 +55,9 @@ pub fn register(user_id: &str, body: &[u8]) -> Result<Response, Refusal> {
     // One round trip: the previous owner (statement snapshot), the upsert
     // gated on the subscriber existing, and `xmax = 0` telling an insert
     // from an update. `created_at` restarts when the token changes owner.
-    let sql = "WITH prev AS (SELECT user_id FROM devices WHERE token = $2::text), \
-         up AS (\
-           INSERT INTO devices (token, user_id, platform) \
-           SELECT $2::text, s.user_id, $3::text FROM subscribers s WHERE s.user_id = $1::text \
-           ON CONFLICT (token) DO UPDATE SET \
-             platform = COALESCE(EXCLUDED.platform, devices.platform), \
-             created_at = CASE WHEN devices.user_id = EXCLUDED.user_id \
-                               THEN devices.created_at ELSE now() END, \
-             user_id = EXCLUDED.user_id \
-           RETURNING token, platform, created_at, (xmax = 0) AS inserted) \
-         SELECT jsonb_build_object(\
-           'device', (SELECT jsonb_build_object('token', token, 'platform', platform, \
-                                                'created_at', created_at) FROM up), \
-           'inserted', (SELECT inserted FROM up), \
-           'previous_owner', (SELECT user_id FROM prev))";
     let row: Option<Registered> = db::query_one(
         &conn,
-        sql,
+        REGISTER,
         &[
             db::text(user_id),
             db::text(input.token.clone()),
@@ -89,10 +95,6 @@ pub fn register(user_id: &str, body: &[u8]) -> Result<Response, Refusal> {
 /// subscriber is left alone.
 pub fn unregister(user_id: &str, token: &str) -> Result<Response, Refusal> {
     let conn = db::open()?;
-    db::execute(
-        &conn,
-        "DELETE FROM devices WHERE token = $1::text AND user_id = $2::text",
-        &[db::text(token), db::text(user_id)],
-    )?;
+    db::execute(&conn, UNREGISTER, &[db::text(token), db::text(user_id)])?;
     Ok(respond::no_content())
 }

@@ -30,9 +30,11 @@ pub struct Device {
 
 /// SQL building one [`Subscriber`] as jsonb from a row `s` with the
 /// subscriber's columns, devices oldest first; timestamps go through jsonb
-/// because Spin's Postgres API cannot read `timestamptz` columns.
-fn subscriber_json() -> &'static str {
-    "jsonb_build_object(\
+/// because Spin's Postgres API cannot read `timestamptz` columns. A macro,
+/// not a `const`, so that `concat!` can splice it into [`GET`] and [`PUT`].
+macro_rules! subscriber_json {
+    () => {
+        "jsonb_build_object(\
        'user_id', s.user_id, 'email', s.email, 'timezone', s.timezone, \
        'channels', to_jsonb(s.channels), \
        'devices', COALESCE((\
@@ -40,16 +42,35 @@ fn subscriber_json() -> &'static str {
                   'token', d.token, 'platform', d.platform, 'created_at', d.created_at) \
                 ORDER BY d.created_at, d.token) \
          FROM devices d WHERE d.user_id = s.user_id), '[]'::jsonb))"
+    };
 }
+
+/// Reads one subscriber with its devices ([`get`]).
+const GET: &str = concat!(
+    "SELECT ",
+    subscriber_json!(),
+    " FROM subscribers s WHERE s.user_id = $1::text"
+);
+
+/// Creates or fully replaces a subscriber, keeping its devices, and reads
+/// it back ([`put`]).
+const PUT: &str = concat!(
+    "WITH s AS (\
+       INSERT INTO subscribers (user_id, email, timezone, channels) \
+       VALUES ($1::text, $2::text, $3::text, $4::text::text[]) \
+       ON CONFLICT (user_id) DO UPDATE SET \
+         email = EXCLUDED.email, timezone = EXCLUDED.timezone, \
+         channels = EXCLUDED.channels, updated_at = now() \
+       RETURNING user_id, email, timezone, channels) \
+     SELECT ",
+    subscriber_json!(),
+    " FROM s"
+);
 
 /// `GET`: the subscriber, or 404.
 pub fn get(user_id: &str) -> Result<Response, Refusal> {
     let conn = db::open()?;
-    let sql = format!(
-        "SELECT {} FROM subscribers s WHERE s.user_id = $1::text",
-        subscriber_json()
-    );
-    let found: Option<Subscriber> = db::query_one(&conn, &sql, &[db::text(user_id)])?;
+    let found: Option<Subscriber> = db::query_one(&conn, GET, &[db::text(user_id)])?;
     match found {
         Some(s) => Ok(respond::json(200, &s)),
         None => Err(notification_delivery::api::subscriber_not_found(user_id).into()),
@@ -61,20 +82,9 @@ pub fn get(user_id: &str) -> Result<Response, Refusal> {
 pub fn put(user_id: &str, body: &[u8]) -> Result<Response, Refusal> {
     let input = SubscriberInput::from_json(body)?;
     let conn = db::open()?;
-    let sql = format!(
-        "WITH s AS (\
-           INSERT INTO subscribers (user_id, email, timezone, channels) \
-           VALUES ($1::text, $2::text, $3::text, $4::text::text[]) \
-           ON CONFLICT (user_id) DO UPDATE SET \
-             email = EXCLUDED.email, timezone = EXCLUDED.timezone, \
-             channels = EXCLUDED.channels, updated_at = now() \
-           RETURNING user_id, email, timezone, channels) \
-         SELECT {} FROM s",
-        subscriber_json()
-    );
     let stored: Option<Subscriber> = db::query_one(
         &conn,
-        &sql,
+        PUT,
         &[
             db::text(user_id),
             db::opt_text(input.email.clone()),

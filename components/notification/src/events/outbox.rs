@@ -27,6 +27,7 @@ WHERE status IN ('sent', 'failed') AND NOT outcome_published
 ORDER BY updated_at, delivery_id
 LIMIT $1::text::int";
 
+/// Marks the outcomes just published, still final, as published.
 const MARK: &str = "\
 UPDATE deliveries SET outcome_published = true
 WHERE delivery_id IN (SELECT jsonb_array_elements_text($1::text::jsonb)::uuid)
