@@ -192,7 +192,7 @@ async fn write_rest(
 }
 
 /// Ready when `stream` accepts a write (or is closed), through Spin's
-/// executor like `deadline`'s timer.
+/// executor like the deadline's timer.
 fn writable(stream: &OutputStream) -> Writable<'_> {
     Writable {
         stream,

@@ -129,69 +129,37 @@ pub struct Written {
 /// - an access token minted in this request: cached in `fcm_tokens`.
 ///
 /// Each part is a CTE that goes into the statement only when there is
-/// something for it (one `RECORD_*` statement per combination, chosen by
-/// [`record_sql`]): PostgreSQL plans every statement of this app anew, and
-/// planning the four writes costs about twice as much as planning the one
-/// the happy path needs (0.29 vs 0.16 ms, EXPLAIN over 200 plans;
-/// bench/FINDINGS.md, section 2). Placeholders are numbered in the order
-/// [`record`] passes the parameters: rows (when settling or marking, always
-/// `$1`), user and tokens (deleting), e-mail, token and expiry (caching).
-///
-/// The rows to settle or mark, `$1`.
-macro_rules! input {
-    () => {
-        "\
+/// something for it ([`record_sql`]; the one statement of the app joined
+/// at run time, from the named fragments below): PostgreSQL plans every statement of
+/// this app anew, and planning the four writes costs about twice as much as
+/// planning the one the happy path needs (0.29 vs 0.16 ms, EXPLAIN over 200
+/// plans; bench/FINDINGS.md, section 2). `$1` is always the rows.
+const INPUT: &str = "\
 input AS (
     SELECT * FROM jsonb_to_recordset($1::text::jsonb) AS i(
         delivery_id uuid, settle boolean, lease_until timestamptz, status text, reason text,
         attempts int, provider_message_id text, last_error text, retry_after_secs float8,
         at timestamptz, published boolean)
-)"
-    };
-}
+)";
 /// Deletes the dead device tokens: `$u` the user, `$t` the tokens (JSON).
-macro_rules! gone {
-    ($u:literal, $t:literal) => {
-        concat!(
-            "\
+const GONE: &str = "\
 gone AS (
     DELETE FROM devices
-    WHERE user_id = ",
-            $u,
-            "::text AND token IN (SELECT jsonb_array_elements_text(",
-            $t,
-            "::text::jsonb))
+    WHERE user_id = $u::text AND token IN (SELECT jsonb_array_elements_text($t::text::jsonb))
     RETURNING token
-)"
-        )
-    };
-}
+)";
 /// Caches a minted token: `$e` the service account, `$a` the token, `$x` its expiry.
-macro_rules! cached {
-    ($e:literal, $a:literal, $x:literal) => {
-        concat!(
-            "\
+const CACHED: &str = "\
 cached AS (
     INSERT INTO fcm_tokens AS t (client_email, access_token, expires_at)
-    VALUES (",
-            $e,
-            "::text, ",
-            $a,
-            "::text, ",
-            $x,
-            "::text::timestamptz)
+    VALUES ($e::text, $a::text, $x::text::timestamptz)
     ON CONFLICT (client_email) DO UPDATE
         SET access_token = EXCLUDED.access_token, expires_at = EXCLUDED.expires_at
         WHERE t.expires_at < EXCLUDED.expires_at
     RETURNING client_email
-)"
-        )
-    };
-}
+)";
 /// Settles the deliveries this handler still holds the lease of.
-macro_rules! settled {
-    () => {
-        "\
+const SETTLED: &str = "\
 settled AS (
     UPDATE deliveries d SET
         status = i.status,
@@ -209,90 +177,15 @@ settled AS (
     WHERE i.settle AND d.delivery_id = i.delivery_id
       AND d.status IN ('pending', 'retrying') AND d.lease_until = i.lease_until
     RETURNING d.delivery_id
-)"
-    };
-}
+)";
 /// Marks re-published outcomes as published.
-macro_rules! marked {
-    () => {
-        "\
+const MARKED: &str = "\
 marked AS (
     UPDATE deliveries d SET outcome_published = true
     FROM input i
     WHERE NOT i.settle AND d.delivery_id = i.delivery_id AND d.status IN ('sent', 'failed')
     RETURNING d.delivery_id
-)"
-    };
-}
-/// One record statement: the CTEs (each a fragment macro above and its
-/// placeholders) joined by `,\n`, then the four counts (`0` for a part
-/// left out).
-macro_rules! record {
-    ($first:ident($($a:literal),*) $(, $cte:ident($($b:literal),*))*; $settled:literal, $marked:literal, $deleted:literal, $cached:literal) => {
-        concat!(
-            "WITH ",
-            $first!($($a),*),
-            $(",\n", $cte!($($b),*),)*
-            "\nSELECT jsonb_build_object('settled', ",
-            $settled,
-            ", 'marked', ",
-            $marked,
-            ", 'deleted', ",
-            $deleted,
-            ", 'cached', ",
-            $cached,
-            ")"
-        )
-    };
-}
-
-/// Record: settles leased deliveries, marks re-published outcomes, deletes dead tokens, caches a minted token.
-const RECORD_SETTLE_MARK_DELETE_CACHE: &str = record!(input(), gone("$2", "$3"), cached("$4", "$5", "$6"), settled(), marked(); "(SELECT count(*) FROM settled)", "(SELECT count(*) FROM marked)", "(SELECT count(*) FROM gone)", "(SELECT count(*) FROM cached)");
-
-/// Record: settles leased deliveries, marks re-published outcomes, deletes dead tokens.
-const RECORD_SETTLE_MARK_DELETE: &str = record!(input(), gone("$2", "$3"), settled(), marked(); "(SELECT count(*) FROM settled)", "(SELECT count(*) FROM marked)", "(SELECT count(*) FROM gone)", "0");
-
-/// Record: settles leased deliveries, marks re-published outcomes, caches a minted token.
-const RECORD_SETTLE_MARK_CACHE: &str = record!(input(), cached("$2", "$3", "$4"), settled(), marked(); "(SELECT count(*) FROM settled)", "(SELECT count(*) FROM marked)", "0", "(SELECT count(*) FROM cached)");
-
-/// Record: settles leased deliveries, marks re-published outcomes.
-const RECORD_SETTLE_MARK: &str = record!(input(), settled(), marked(); "(SELECT count(*) FROM settled)", "(SELECT count(*) FROM marked)", "0", "0");
-
-/// Record: settles leased deliveries, deletes dead tokens, caches a minted token.
-const RECORD_SETTLE_DELETE_CACHE: &str = record!(input(), gone("$2", "$3"), cached("$4", "$5", "$6"), settled(); "(SELECT count(*) FROM settled)", "0", "(SELECT count(*) FROM gone)", "(SELECT count(*) FROM cached)");
-
-/// Record: settles leased deliveries, deletes dead tokens.
-const RECORD_SETTLE_DELETE: &str = record!(input(), gone("$2", "$3"), settled(); "(SELECT count(*) FROM settled)", "0", "(SELECT count(*) FROM gone)", "0");
-
-/// Record: settles leased deliveries, caches a minted token.
-const RECORD_SETTLE_CACHE: &str = record!(input(), cached("$2", "$3", "$4"), settled(); "(SELECT count(*) FROM settled)", "0", "0", "(SELECT count(*) FROM cached)");
-
-/// Record: settles leased deliveries.
-const RECORD_SETTLE: &str =
-    record!(input(), settled(); "(SELECT count(*) FROM settled)", "0", "0", "0");
-
-/// Record: marks re-published outcomes, deletes dead tokens, caches a minted token.
-const RECORD_MARK_DELETE_CACHE: &str = record!(input(), gone("$2", "$3"), cached("$4", "$5", "$6"), marked(); "0", "(SELECT count(*) FROM marked)", "(SELECT count(*) FROM gone)", "(SELECT count(*) FROM cached)");
-
-/// Record: marks re-published outcomes, deletes dead tokens.
-const RECORD_MARK_DELETE: &str = record!(input(), gone("$2", "$3"), marked(); "0", "(SELECT count(*) FROM marked)", "(SELECT count(*) FROM gone)", "0");
-
-/// Record: marks re-published outcomes, caches a minted token.
-const RECORD_MARK_CACHE: &str = record!(input(), cached("$2", "$3", "$4"), marked(); "0", "(SELECT count(*) FROM marked)", "0", "(SELECT count(*) FROM cached)");
-
-/// Record: marks re-published outcomes.
-const RECORD_MARK: &str =
-    record!(input(), marked(); "0", "(SELECT count(*) FROM marked)", "0", "0");
-
-/// Record: deletes dead tokens, caches a minted token.
-const RECORD_DELETE_CACHE: &str = record!(gone("$1", "$2"), cached("$3", "$4", "$5"); "0", "0", "(SELECT count(*) FROM gone)", "(SELECT count(*) FROM cached)");
-
-/// Record: deletes dead tokens.
-const RECORD_DELETE: &str = record!(gone("$1", "$2"); "0", "0", "(SELECT count(*) FROM gone)", "0");
-
-/// Record: caches a minted token.
-const RECORD_CACHE: &str =
-    record!(cached("$1", "$2", "$3"); "0", "0", "0", "(SELECT count(*) FROM cached)");
+)";
 
 /// Which parts of the record statement have something to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -303,33 +196,50 @@ struct Parts {
     cache: bool,
 }
 
-/// The record statement with only the CTEs of `parts`; `None` when there
-/// is nothing to write.
-fn record_sql(parts: Parts) -> Option<&'static str> {
-    let Parts {
-        settle,
-        mark,
-        delete,
-        cache,
-    } = parts;
-    Some(match (settle, mark, delete, cache) {
-        (true, true, true, true) => RECORD_SETTLE_MARK_DELETE_CACHE,
-        (true, true, true, false) => RECORD_SETTLE_MARK_DELETE,
-        (true, true, false, true) => RECORD_SETTLE_MARK_CACHE,
-        (true, true, false, false) => RECORD_SETTLE_MARK,
-        (true, false, true, true) => RECORD_SETTLE_DELETE_CACHE,
-        (true, false, true, false) => RECORD_SETTLE_DELETE,
-        (true, false, false, true) => RECORD_SETTLE_CACHE,
-        (true, false, false, false) => RECORD_SETTLE,
-        (false, true, true, true) => RECORD_MARK_DELETE_CACHE,
-        (false, true, true, false) => RECORD_MARK_DELETE,
-        (false, true, false, true) => RECORD_MARK_CACHE,
-        (false, true, false, false) => RECORD_MARK,
-        (false, false, true, true) => RECORD_DELETE_CACHE,
-        (false, false, true, false) => RECORD_DELETE,
-        (false, false, false, true) => RECORD_CACHE,
-        (false, false, false, false) => return None,
-    })
+/// The record statement with only the CTEs of `parts`, its placeholders
+/// numbered in the order [`record`] passes the parameters: rows (when
+/// settling or marking), user and tokens (deleting), e-mail, token and
+/// expiry (caching). A part left out counts 0.
+fn record_sql(parts: Parts) -> String {
+    let mut ctes = Vec::new();
+    let mut next = 1;
+    let mut placeholder = || {
+        let p = format!("${next}");
+        next += 1;
+        p
+    };
+    if parts.settle || parts.mark {
+        ctes.push(INPUT.replace("$1", &placeholder()));
+    }
+    if parts.delete {
+        let (u, t) = (placeholder(), placeholder());
+        ctes.push(GONE.replace("$u", &u).replace("$t", &t));
+    }
+    if parts.cache {
+        let (e, a, x) = (placeholder(), placeholder(), placeholder());
+        ctes.push(CACHED.replace("$e", &e).replace("$a", &a).replace("$x", &x));
+    }
+    if parts.settle {
+        ctes.push(SETTLED.to_owned());
+    }
+    if parts.mark {
+        ctes.push(MARKED.to_owned());
+    }
+    let count = |on: bool, cte: &str| {
+        if on {
+            format!("(SELECT count(*) FROM {cte})")
+        } else {
+            "0".to_owned()
+        }
+    };
+    format!(
+        "WITH {}\nSELECT jsonb_build_object('settled', {}, 'marked', {}, 'deleted', {}, 'cached', {})",
+        ctes.join(",\n"),
+        count(parts.settle, "settled"),
+        count(parts.mark, "marked"),
+        count(parts.delete, "gone"),
+        count(parts.cache, "cached"),
+    )
 }
 
 /// Round trip 3: everything learnt from the providers and the sidecar, in
@@ -382,10 +292,7 @@ pub fn record(
         params.push(db::text(token.secret()));
         params.push(db::text(expires_at.to_string()));
     }
-    let Some(sql) = record_sql(parts) else {
-        return Ok(Written::default());
-    };
-    let written: Option<Written> = db::query_one(conn, sql, &params)?;
+    let written: Option<Written> = db::query_one(conn, &record_sql(parts), &params)?;
     Ok(written.unwrap_or_default())
 }
 
@@ -403,7 +310,7 @@ mod tests {
             delete: true,
             cache: true,
         };
-        let sql = record_sql(all).unwrap_or_default();
+        let sql = record_sql(all);
         for (n, needle) in [
             (1, "jsonb_to_recordset($1::text::jsonb)"),
             (2, "user_id = $2::text"),
@@ -419,8 +326,7 @@ mod tests {
             mark: false,
             delete: false,
             cache: false,
-        })
-        .unwrap_or_default();
+        });
         assert!(happy.contains("settled AS") && happy.contains("$1"));
         assert!(!happy.contains("$2") && !happy.contains("marked AS"));
         assert!(happy.contains("'marked', 0, 'deleted', 0, 'cached', 0"));
@@ -430,43 +336,8 @@ mod tests {
             mark: false,
             delete: false,
             cache: true,
-        })
-        .unwrap_or_default();
+        });
         assert!(only_cache.contains("VALUES ($1::text, $2::text, $3::text::timestamptz)"));
         assert!(!only_cache.contains("input AS"));
-    }
-
-    /// Every combination has its statement, and its placeholders run from
-    /// `$1` to the number of parameters `record` passes for it.
-    #[test]
-    fn every_combination_numbers_its_parameters_in_order() {
-        for n in 1..16u8 {
-            let parts = Parts {
-                settle: n & 1 != 0,
-                mark: n & 2 != 0,
-                delete: n & 4 != 0,
-                cache: n & 8 != 0,
-            };
-            let params = usize::from(parts.settle || parts.mark)
-                + if parts.delete { 2 } else { 0 }
-                + if parts.cache { 3 } else { 0 };
-            let sql = record_sql(parts).unwrap_or_default();
-            for p in 1..=params {
-                assert!(sql.contains(&format!("${p}::")), "{parts:?}: {sql}");
-            }
-            assert!(
-                !sql.contains(&format!("${}", params + 1)),
-                "{parts:?}: {sql}"
-            );
-        }
-        assert_eq!(
-            record_sql(Parts {
-                settle: false,
-                mark: false,
-                delete: false,
-                cache: false,
-            }),
-            None
-        );
     }
 }
