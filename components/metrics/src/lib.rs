@@ -27,7 +27,7 @@
 
 mod store;
 
-use component_kit::respond;
+use component_kit::serve;
 use metrics_exposition::{render, CONTENT_TYPE};
 use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
@@ -36,20 +36,20 @@ use spin_sdk::http_component;
 const METRICS: &str = "/metrics";
 
 /// Logs in the request's span and answers in one write
-/// ([`component_kit::entry`]).
+/// ([`component_kit::serve`]).
 #[http_component]
 fn handle(req: Request, out: ResponseOutparam) {
-    component_kit::entry::serve_sync("metrics", req, out, route);
+    component_kit::serve::entry_sync("metrics", req, out, route);
 }
 
 /// Serves `GET /metrics`, open to scrapers without a token, inside the
 /// request's log span.
 fn route(req: Request) -> Response {
     if req.path() != METRICS {
-        return respond::not_found();
+        return serve::not_found();
     }
     if *req.method() != Method::Get {
-        return respond::method_not_allowed("GET");
+        return serve::method_not_allowed("GET");
     }
     let body = match store::scrape() {
         Ok(store::Scrape::Full(snapshot, ready)) => render(Some(&snapshot), ready),
@@ -60,7 +60,7 @@ fn route(req: Request) -> Response {
                 detail = %fault,
                 "metrics unavailable"
             );
-            return respond::error(
+            return serve::error(
                 503,
                 "database_unavailable",
                 format!("PostgreSQL cannot be read: {fault}"),

@@ -7,15 +7,15 @@
 mod api;
 mod events;
 
-use component_kit::{auth, readiness, respond, vars};
+use component_kit::{readiness, serve, vars};
 use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
 /// Logs in the request's span and answers in one write
-/// ([`component_kit::entry`]).
+/// ([`component_kit::serve`]).
 #[http_component]
 async fn handle(req: Request, out: ResponseOutparam) {
-    component_kit::entry::serve("notification", req, out, route).await;
+    component_kit::serve::entry("notification", req, out, route).await;
 }
 
 /// Readiness and Dapr's binding probe are open; every other route needs
@@ -25,7 +25,7 @@ async fn route(req: Request) -> Response {
     if path == "/notifications/readyz" {
         return match req.method() {
             Method::Get => readiness::check(),
-            _ => respond::method_not_allowed("GET"),
+            _ => serve::method_not_allowed("GET"),
         };
     }
     // Dapr probes a binding route with OPTIONS at start-up and binds only on
@@ -33,13 +33,13 @@ async fn route(req: Request) -> Response {
     if path == "/outbox-flush" && *req.method() == Method::Options {
         return events::outbox::route(req).await;
     }
-    if !auth::is_authorised(&req, &vars::get_or("app_api_token", "")) {
-        return respond::unauthorised();
+    if !serve::is_authorised(&req, &vars::get_or("app_api_token", "")) {
+        return serve::unauthorised();
     }
     match path.as_str() {
         "/events/reminders" => events::reminder::handle(req).await,
         "/outbox-flush" => events::outbox::route(req).await,
         p if p.starts_with("/notifications/subscribers/") => api::route(req),
-        _ => respond::not_found(),
+        _ => serve::not_found(),
     }
 }

@@ -41,15 +41,15 @@ mod plan;
 mod preview;
 mod store;
 
-use component_kit::{auth, readiness, respond, vars};
+use component_kit::{readiness, serve, vars};
 use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
 /// Logs in the request's span and answers in one write
-/// ([`component_kit::entry`]).
+/// ([`component_kit::serve`]).
 #[http_component]
 async fn handle(req: Request, out: ResponseOutparam) {
-    component_kit::entry::serve("recurrence", req, out, route).await;
+    component_kit::serve::entry("recurrence", req, out, route).await;
 }
 
 /// Readiness is open (probes carry no token); every other route needs
@@ -59,17 +59,17 @@ async fn route(req: Request) -> Response {
     if path == "/recurrence/readyz" {
         return match req.method() {
             Method::Get => readiness::check(),
-            _ => respond::method_not_allowed("GET"),
+            _ => serve::method_not_allowed("GET"),
         };
     }
-    if !auth::is_authorised(&req, &vars::get_or("app_api_token", "")) {
-        return respond::unauthorised();
+    if !serve::is_authorised(&req, &vars::get_or("app_api_token", "")) {
+        return serve::unauthorised();
     }
     match (path, req.method()) {
         ("/events/task-events", Method::Post) => events::handle(&req).await,
-        ("/events/task-events", _) => respond::method_not_allowed("POST"),
+        ("/events/task-events", _) => serve::method_not_allowed("POST"),
         ("/recurrence/preview", Method::Get) => preview::handle(&req),
-        ("/recurrence/preview", _) => respond::method_not_allowed("GET"),
-        _ => respond::not_found(),
+        ("/recurrence/preview", _) => serve::method_not_allowed("GET"),
+        _ => serve::not_found(),
     }
 }

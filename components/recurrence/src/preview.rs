@@ -3,7 +3,7 @@
 //! decoded with `form_urlencoded` (percent escapes and `+`), so RRULE text
 //! such as `FREQ=WEEKLY;BYDAY=TU` must be percent-encoded by the caller.
 
-use component_kit::respond;
+use component_kit::serve;
 use dapr_pubsub::{parse_event_time, ApiError};
 use recurrence_rules::{preview, time_zone, to_rfc3339, Rule};
 use spin_sdk::http::{Request, Response};
@@ -16,8 +16,8 @@ const MAX_COUNT: usize = 100;
 /// Answers the route: 200 `{"occurrences": [...]}` or 400 with the error.
 pub fn handle(req: &Request) -> Response {
     match occurrences(req.query()) {
-        Ok(dates) => respond::json(200, &serde_json::json!({ "occurrences": dates })),
-        Err(e) => respond::api_error(&e),
+        Ok(dates) => serve::json(200, &serde_json::json!({ "occurrences": dates })),
+        Err(e) => serve::api_error(&e),
     }
 }
 

@@ -38,7 +38,7 @@
 mod store;
 mod tick;
 
-use component_kit::{auth, readiness, respond, vars};
+use component_kit::{readiness, serve, vars};
 use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -49,10 +49,10 @@ const TICK: &str = "/scheduler/tick";
 const READYZ: &str = "/scheduler/readyz";
 
 /// Logs in the request's span and answers in one write
-/// ([`component_kit::entry`]).
+/// ([`component_kit::serve`]).
 #[http_component]
 async fn handle(req: Request, out: ResponseOutparam) {
-    component_kit::entry::serve("scheduler", req, out, route).await;
+    component_kit::serve::entry("scheduler", req, out, route).await;
 }
 
 /// `OPTIONS` is Dapr's start-up probe of a binding route (it binds only on
@@ -61,20 +61,20 @@ async fn route(req: Request) -> Response {
     if req.path() == READYZ {
         return match req.method() {
             Method::Get => readiness::check(),
-            _ => respond::method_not_allowed("GET"),
+            _ => serve::method_not_allowed("GET"),
         };
     }
     if req.path() != TICK {
-        return respond::not_found();
+        return serve::not_found();
     }
     if *req.method() == Method::Options {
         return Response::builder().status(200).build();
     }
-    if !auth::is_authorised(&req, &vars::get_or("app_api_token", "")) {
-        return respond::unauthorised();
+    if !serve::is_authorised(&req, &vars::get_or("app_api_token", "")) {
+        return serve::unauthorised();
     }
     match req.method() {
         Method::Post => tick::handle(&req).await,
-        _ => respond::method_not_allowed("POST, OPTIONS"),
+        _ => serve::method_not_allowed("POST, OPTIONS"),
     }
 }

@@ -4,7 +4,7 @@
 
 use component_kit::dapr::Sidecar;
 use component_kit::db::{self, DbFault};
-use component_kit::{respond, vars};
+use component_kit::{serve, vars};
 use dapr_pubsub::trace::valid_traceparent;
 use dapr_pubsub::ApiError;
 use reminder_schedule::{plan_page, Settings, Tally, REMINDER_DUE, TOPIC};
@@ -32,7 +32,7 @@ pub async fn handle(req: &Request) -> Response {
                 detail = %invalid,
                 "scheduler tick refused"
             );
-            return respond::error(500, "invalid_configuration", invalid.to_string());
+            return serve::error(500, "invalid_configuration", invalid.to_string());
         }
     };
     let traceparent = valid_traceparent(req.header("traceparent").and_then(|v| v.as_str()));
@@ -47,7 +47,7 @@ pub async fn handle(req: &Request) -> Response {
                     "scheduler tick"
                 );
             }
-            respond::json(200, &tally)
+            serve::json(200, &tally)
         }
         Err(fault) => {
             tracing::warn!(
@@ -56,7 +56,7 @@ pub async fn handle(req: &Request) -> Response {
                 "scheduler tick failed"
             );
             // The detail may name hosts: it goes to the log, not the answer.
-            respond::api_error(&ApiError::database_unavailable())
+            serve::api_error(&ApiError::database_unavailable())
         }
     }
 }

@@ -2,36 +2,36 @@
 //! `dapr_services`, so one Spin app can run as one Dapr app or be split per
 //! component with one sidecar each (docs/CONTRACT.md, "Dapr behaviour").
 
-use component_kit::{auth, respond, vars};
+use component_kit::{serve, vars};
 use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
 /// Logs in the request's span and answers in one write
-/// ([`component_kit::entry`]).
+/// ([`component_kit::serve`]).
 #[http_component]
 fn handle(req: Request, out: ResponseOutparam) {
-    component_kit::entry::serve_sync("subscriptions", req, out, route);
+    component_kit::serve::entry_sync("subscriptions", req, out, route);
 }
 
 /// Serves the subscription list, inside the request's log span.
 fn route(req: Request) -> Response {
-    if !auth::is_authorised(&req, &vars::get_or("app_api_token", "")) {
-        return respond::unauthorised();
+    if !serve::is_authorised(&req, &vars::get_or("app_api_token", "")) {
+        return serve::unauthorised();
     }
     if *req.method() != Method::Get {
-        return respond::method_not_allowed("GET");
+        return serve::method_not_allowed("GET");
     }
     let services = vars::get_or("dapr_services", "notification,recurrence");
     let pubsub = vars::get_or("pubsub_name", "kafka-pubsub");
     match dapr_pubsub::subscriptions_for(&services, &pubsub) {
-        Ok(subs) => respond::json(200, &subs),
+        Ok(subs) => serve::json(200, &subs),
         Err(err) => {
             tracing::warn!(
                 reason = "unknown_service",
                 service = %err.0,
                 "dapr_services names an unknown service"
             );
-            respond::json(
+            serve::json(
                 500,
                 &serde_json::json!({"error": {"code": "unknown_service", "message": err.to_string()}}),
             )

@@ -11,7 +11,7 @@ use spin_sdk::http::{Request, Response};
 use tracing::Instrument;
 
 use crate::outbound::{self, CallError};
-use crate::{db, respond, vars};
+use crate::{db, serve, vars};
 
 /// Keeps a dropped event in `rejected_events` (docs/CONTRACT.md, "Dapr
 /// behaviour": a DROP is never lost).
@@ -49,7 +49,7 @@ where
     let header = req.header("traceparent").and_then(|v| v.as_str());
     match parse_delivery(req.body()) {
         DeliveryBody::Single(entry) => {
-            respond::delivery(process(entry, topic, header, &mut handle).await)
+            serve::delivery(process(entry, topic, header, &mut handle).await)
         }
         DeliveryBody::Bulk(entries) => {
             let mut statuses = Vec::with_capacity(entries.len());
@@ -58,7 +58,7 @@ where
                 let status = process(entry, topic, header, &mut handle).await;
                 statuses.push(EntryStatus { entry_id, status });
             }
-            respond::bulk_delivery(&BulkResponse { statuses })
+            serve::bulk_delivery(&BulkResponse { statuses })
         }
         DeliveryBody::Oversize { entry_ids, partial } => {
             let kept = reject(rejected(
@@ -68,8 +68,8 @@ where
                 RejectReason::TooLarge.as_str().into(),
             ));
             match entry_ids {
-                None => respond::delivery(kept),
-                Some(ids) => respond::bulk_delivery(&BulkResponse {
+                None => serve::delivery(kept),
+                Some(ids) => serve::bulk_delivery(&BulkResponse {
                     statuses: ids
                         .into_iter()
                         .map(|entry_id| EntryStatus {

@@ -4,13 +4,11 @@
 //!
 //! Each module is one capability, used by every component that needs it.
 
-pub mod auth;
 pub mod dapr;
 pub mod db;
-pub mod entry;
 pub mod log;
 pub mod outbound;
 pub mod pg_url;
 pub mod readiness;
-pub mod respond;
+pub mod serve;
 pub mod vars;

@@ -17,7 +17,7 @@
 //! holds until the peer's delayed ACK (~40 ms; measured on the sidecar
 //! publish, bench/FINDINGS.md). Written and finished first, with
 //! `content-length`, the request leaves in one write. The same reasoning as
-//! [`crate::respond::send`], on the client side.
+//! [`crate::serve::send`], on the client side.
 
 use std::future::Future;
 use std::pin::{pin, Pin};

@@ -4,7 +4,7 @@
 use spin_sdk::http::Response;
 
 use crate::db::{self, SCHEMA_VERSION};
-use crate::{respond, vars};
+use crate::{serve, vars};
 
 /// The statement readiness reads the schema's version with: the newest
 /// applied migration as `jsonb` text, `null` when none. Shared with
@@ -22,11 +22,11 @@ pub fn schema_is_current(applied: Option<&str>) -> bool {
 /// Checks configuration, connectivity and schema version.
 pub fn check() -> Response {
     match probe() {
-        Ok(()) => respond::json(
+        Ok(()) => serve::json(
             200,
             &serde_json::json!({"status": "ready", "schema": SCHEMA_VERSION}),
         ),
-        Err((code, message)) => respond::json(
+        Err((code, message)) => serve::json(
             503,
             &serde_json::json!({"status": "not_ready", "error": {"code": code, "message": message}}),
         ),

@@ -352,6 +352,21 @@ impl Attempt {
         Attempt::Failed(Failure::new(reason, status, detail))
     }
 
+    /// A call that could not be made because of the deployment (unusable
+    /// variables or service account): retrying the event cannot fix it, so
+    /// the delivery fails as `channel_not_configured`, saying why.
+    pub fn not_configured(why: &dyn fmt::Display) -> Self {
+        Attempt::Failed(Failure::without_response(
+            ReasonCode::ChannelNotConfigured,
+            &why.to_string(),
+        ))
+    }
+
+    /// A call that got no answer (refused, lost, timed out): transient.
+    pub fn no_answer(why: &dyn fmt::Display) -> Self {
+        Attempt::Transient(Transient::transport(&why.to_string()))
+    }
+
     /// The failure reason to record if this attempt ends the delivery.
     pub fn reason(&self) -> Option<ReasonCode> {
         match self {

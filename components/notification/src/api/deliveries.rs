@@ -8,7 +8,7 @@
 //! is never selected.
 
 use component_kit::db::{self, DbError, DbFault};
-use component_kit::respond;
+use component_kit::serve;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::Response;
@@ -99,7 +99,7 @@ pub fn list(user_id: &str, query: &str) -> Result<Response, Refusal> {
         Some(last) if more => Some(cursor_after(last)?),
         _ => None,
     };
-    Ok(respond::json(
+    Ok(serve::json(
         200,
         &Page {
             deliveries: rows,

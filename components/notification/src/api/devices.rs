@@ -5,7 +5,7 @@
 //! another user moves it there (the app was signed into another account),
 //! rather than failing or pushing one user's reminders to another's phone.
 
-use component_kit::{db, respond};
+use component_kit::{db, serve};
 use notification_delivery::mask_token;
 use serde::Deserialize;
 use spin_sdk::http::Response;
@@ -87,7 +87,7 @@ pub fn register(user_id: &str, body: &[u8]) -> Result<Response, Refusal> {
     } else {
         200
     };
-    Ok(respond::json(status, &device))
+    Ok(serve::json(status, &device))
 }
 
 /// `DELETE`: 204 whether or not the token was registered to this
@@ -96,5 +96,5 @@ pub fn register(user_id: &str, body: &[u8]) -> Result<Response, Refusal> {
 pub fn unregister(user_id: &str, token: &str) -> Result<Response, Refusal> {
     let conn = db::open()?;
     db::execute(&conn, UNREGISTER, &[db::text(token), db::text(user_id)])?;
-    Ok(respond::no_content())
+    Ok(serve::no_content())
 }

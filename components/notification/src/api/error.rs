@@ -4,7 +4,7 @@
 //! answered 503.
 
 use component_kit::db::DbFault;
-use component_kit::respond;
+use component_kit::serve;
 use notification_delivery::api::ApiError;
 use spin_sdk::http::Response;
 
@@ -44,6 +44,6 @@ impl Refusal {
                 ApiError::database_unavailable()
             }
         };
-        respond::api_error(&e)
+        serve::api_error(&e)
     }
 }

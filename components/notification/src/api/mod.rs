@@ -22,7 +22,7 @@ mod devices;
 mod error;
 mod subscribers;
 
-use component_kit::respond;
+use component_kit::serve;
 use notification_delivery::api::path::{self, Kind};
 use spin_sdk::http::{Method, Request, Response};
 
@@ -37,7 +37,7 @@ pub fn route(req: Request) -> Response {
 
 fn dispatch(req: &Request) -> Result<Response, Refusal> {
     let Some(route) = path::parse(req.path()) else {
-        return Ok(respond::not_found());
+        return Ok(serve::not_found());
     };
     match (route.kind, req.method()) {
         (Kind::Subscriber, Method::Get) => subscribers::get(&route.user_id()?),
@@ -45,6 +45,6 @@ fn dispatch(req: &Request) -> Result<Response, Refusal> {
         (Kind::Devices, Method::Post) => devices::register(&route.user_id()?, req.body()),
         (Kind::Device, Method::Delete) => devices::unregister(&route.user_id()?, &route.token()?),
         (Kind::Deliveries, Method::Get) => deliveries::list(&route.user_id()?, req.query()),
-        (kind, _) => Ok(respond::method_not_allowed(kind.allowed())),
+        (kind, _) => Ok(serve::method_not_allowed(kind.allowed())),
     }
 }

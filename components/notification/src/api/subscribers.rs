@@ -1,7 +1,7 @@
 //! `PUT` and `GET /notifications/subscribers/:user_id`.
 
 use component_kit::db::{self, DbError, DbFault};
-use component_kit::respond;
+use component_kit::serve;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::Response;
@@ -72,7 +72,7 @@ pub fn get(user_id: &str) -> Result<Response, Refusal> {
     let conn = db::open()?;
     let found: Option<Subscriber> = db::query_one(&conn, GET, &[db::text(user_id)])?;
     match found {
-        Some(s) => Ok(respond::json(200, &s)),
+        Some(s) => Ok(serve::json(200, &s)),
         None => Err(notification_delivery::api::subscriber_not_found(user_id).into()),
     }
 }
@@ -93,7 +93,7 @@ pub fn put(user_id: &str, body: &[u8]) -> Result<Response, Refusal> {
         ],
     )?;
     match stored {
-        Some(s) => Ok(respond::json(200, &s)),
+        Some(s) => Ok(serve::json(200, &s)),
         None => Err(DbFault::from(DbError::RowShape("upsert returned no row".into())).into()),
     }
 }

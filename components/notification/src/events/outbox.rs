@@ -4,7 +4,7 @@
 
 use component_kit::dapr::Sidecar;
 use component_kit::db::{self, DbFault};
-use component_kit::respond;
+use component_kit::serve;
 use dapr_pubsub::trace::valid_traceparent;
 use notification_delivery::NotificationOutcome;
 use serde_json::json;
@@ -42,7 +42,7 @@ async fn flush(req: &Request) -> Response {
             if published + failed > 0 {
                 tracing::info!(published, publish_failed = failed, "outbox flushed");
             }
-            respond::json(200, &json!({"published": published, "failed": failed}))
+            serve::json(200, &json!({"published": published, "failed": failed}))
         }
         Err(fault) => {
             tracing::warn!(
@@ -50,7 +50,7 @@ async fn flush(req: &Request) -> Response {
                 detail = %fault,
                 "outbox flush failed"
             );
-            respond::error(503, "database_unavailable", fault.to_string())
+            serve::error(503, "database_unavailable", fault.to_string())
         }
     }
 }
@@ -64,7 +64,7 @@ pub async fn route(req: Request) -> Response {
             .status(200)
             .header("allow", "POST, OPTIONS")
             .build(),
-        _ => respond::method_not_allowed("POST, OPTIONS"),
+        _ => serve::method_not_allowed("POST, OPTIONS"),
     }
 }
 

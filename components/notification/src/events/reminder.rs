@@ -20,8 +20,8 @@ use std::time::Duration;
 
 use component_kit::dapr::{self, Outcome, PublishError, Sidecar};
 use component_kit::db::{self, DbFault};
-use component_kit::outbound::{self, CallError};
-use component_kit::{log, respond, vars};
+use component_kit::outbound;
+use component_kit::{log, serve, vars};
 use dapr_pubsub::CloudEvent;
 use futures::future::join_all;
 use jiff::Timestamp;
@@ -29,8 +29,8 @@ use notification_delivery::delivery::{self, Lookup, MAX_DEVICES};
 use notification_delivery::fcm::{build_send_request, build_token_request, parse_token_response};
 use notification_delivery::{
     render_reminder, AccessToken, Attempt, BusinessKey, Channel, Delivery, EmailMessage,
-    EventSettings, Failure, FcmConfig, NotificationOutcome, ProviderRequest, ProviderResponse,
-    PushMessage, ReasonCode, ReminderContent, ReminderDue, ServiceAccount, Step, Transient,
+    EventSettings, FcmConfig, NotificationOutcome, ProviderRequest, ProviderResponse, PushMessage,
+    ReasonCode, ReminderContent, ReminderDue, ServiceAccount, Step,
 };
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::pg4::Connection;
@@ -46,7 +46,7 @@ const TOPIC: &str = "reminders";
 /// connection.
 pub async fn handle(req: Request) -> Response {
     if *req.method() != Method::Post {
-        return respond::method_not_allowed("POST");
+        return serve::method_not_allowed("POST");
     }
     let mut worker = ReminderWorker::new();
     dapr::answer_delivery(&req, TOPIC, async |event: &CloudEvent| {
@@ -264,7 +264,7 @@ async fn call_providers(
                     Err(failure) => failure,
                 }
             }
-            Err(why) => not_configured(why),
+            Err(why) => Attempt::not_configured(why),
         };
         (d, attempt)
     }));
@@ -295,7 +295,7 @@ async fn call_providers(
                 (attempts, tokens.minted)
             }
             Err(why) => {
-                let failure = not_configured(why);
+                let failure = Attempt::not_configured(why);
                 (
                     pushes.into_iter().map(|d| (d, failure.clone())).collect(),
                     None,
@@ -401,8 +401,8 @@ impl TokenSource<'_> {
     async fn mint(&mut self) -> Result<AccessToken, Attempt> {
         // A service account that cannot sign is a deployment problem, not
         // the event's, so push deliveries fail as `channel_not_configured`.
-        let account =
-            ServiceAccount::from_json(self.service_account_json).map_err(|e| not_configured(&e))?;
+        let account = ServiceAccount::from_json(self.service_account_json)
+            .map_err(|e| Attempt::not_configured(&e))?;
         let request = build_token_request(self.fcm, &account, Timestamp::now());
         let response = send(request, self.traceparent).await?;
         let token = parse_token_response(&response, Timestamp::now())?;
@@ -419,17 +419,10 @@ async fn send<E: std::fmt::Display>(
     request: Result<ProviderRequest, E>,
     traceparent: Option<&str>,
 ) -> Result<ProviderResponse, Attempt> {
-    let request = request.map_err(|e| not_configured(&e))?;
+    let request = request.map_err(|e| Attempt::not_configured(&e))?;
     outbound::call(request, traceparent, PROVIDER_TIMEOUT)
         .await
-        .map_err(|e: CallError| Attempt::Transient(Transient::transport(&e.to_string())))
-}
-
-fn not_configured(why: &dyn std::fmt::Display) -> Attempt {
-    Attempt::Failed(Failure::without_response(
-        ReasonCode::ChannelNotConfigured,
-        &why.to_string(),
-    ))
+        .map_err(|e| Attempt::no_answer(&e))
 }
 
 /// Publishes `outcome` to its topic; the delivery id is the CloudEvent id,

@@ -188,6 +188,19 @@ mod attempt {
         assert_eq!(t.retry_after, None);
         assert_eq!(t.detail, "timed out");
     }
+
+    #[test]
+    fn a_deployment_fault_fails_and_no_answer_is_transient() {
+        let why = "fcm_service_account_json private_key is not an RSA PEM key";
+        let failed = Attempt::not_configured(&why);
+        assert_eq!(failed.reason(), Some(ReasonCode::ChannelNotConfigured));
+        assert_eq!(failed.last_error(), Some(why));
+        let lost = Attempt::no_answer(&"request to https://fcm.googleapis.com timed out after 8s");
+        assert_eq!(lost.reason(), None);
+        assert!(
+            matches!(lost, Attempt::Transient(ref t) if t.status.is_none() && t.detail.ends_with("after 8s"))
+        );
+    }
 }
 
 mod retry_after {

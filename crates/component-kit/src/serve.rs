@@ -1,10 +1,60 @@
-//! JSON answers, including the contract's error shape
-//! `{"error": {"code", "message"}}`, and [`send`], which hands an answer to
-//! Spin in one piece.
+//! How a component serves one HTTP request: its entry point ([`entry`]:
+//! name itself in the logs, handle the request inside its `request` span,
+//! answer in one write), the caller check ([`is_authorised`],
+//! docs/CONTRACT.md, "Authentication"), and the answers: JSON, the
+//! contract's error shape `{"error": {"code", "message"}}`, Dapr's delivery
+//! statuses, and [`send`], which hands an answer to Spin in one piece.
+
+use std::future::Future;
 
 use dapr_pubsub::{ApiError, AppStatus, BulkResponse};
 use serde::Serialize;
-use spin_sdk::http::{Headers, OutgoingBody, OutgoingResponse, Response, ResponseOutparam};
+use spin_sdk::http::{
+    Headers, OutgoingBody, OutgoingResponse, Request, Response, ResponseOutparam,
+};
+use subtle::ConstantTimeEq;
+use tracing::Instrument;
+
+use crate::log;
+
+/// The entry of a component whose routing is async.
+pub async fn entry<F, Fut>(component: &'static str, req: Request, out: ResponseOutparam, route: F)
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
+    log::init(component);
+    let span = log::request_span(&req);
+    send(out, route(req).instrument(span).await);
+}
+
+/// The entry of a component whose routing is synchronous.
+pub fn entry_sync(
+    component: &'static str,
+    req: Request,
+    out: ResponseOutparam,
+    route: impl FnOnce(Request) -> Response,
+) {
+    log::init(component);
+    let answer = log::request_span(&req).in_scope(|| route(req));
+    send(out, answer);
+}
+
+/// The header Dapr sends when its sidecar runs with `APP_API_TOKEN`.
+pub const TOKEN_HEADER: &str = "dapr-api-token";
+
+/// True when `app_api_token` is empty (auth off) or the request carries it.
+/// Compared in constant time so the token cannot be guessed byte by byte.
+pub fn is_authorised(req: &Request, app_api_token: &str) -> bool {
+    if app_api_token.is_empty() {
+        return true;
+    }
+    let given = req
+        .header(TOKEN_HEADER)
+        .map(|v| v.as_bytes())
+        .unwrap_or(&[]);
+    given.ct_eq(app_api_token.as_bytes()).into()
+}
 
 /// Hands `res` to Spin with its body written and finished *before*
 /// `response-outparam.set`, and with `content-length`.
