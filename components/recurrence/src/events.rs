@@ -4,10 +4,9 @@
 //! acknowledged and ignored (docs/CONTRACT.md, "Events" and "Dapr behaviour").
 
 use component_kit::dapr::{self, Outcome, Sidecar};
-use component_kit::db::{self, DbError, DbFault};
+use component_kit::db::{DbError, DbFault, LazyConnection};
 use dapr_pubsub::{CloudEvent, RejectReason};
 use spin_sdk::http::{Request, Response};
-use spin_sdk::pg4::Connection;
 use tracing::Instrument;
 
 use crate::payload::{self, TASK_COMPLETED};
@@ -22,7 +21,7 @@ const TASK_CREATED: &str = "task.created";
 /// Answers one delivery; each event (or bulk entry) is handled on its own.
 pub async fn handle(req: &Request) -> Response {
     let mut worker = Worker::default();
-    dapr::answer_delivery(req, TOPIC, async |event: &CloudEvent| {
+    dapr::answer_delivery(req, TOPIC, TASK_COMPLETED, async |event: &CloudEvent| {
         worker.handle(event).await
     })
     .await
@@ -32,19 +31,12 @@ pub async fn handle(req: &Request) -> Response {
 /// delivery has: the Postgres connection and the sidecar settings.
 #[derive(Default)]
 struct Worker {
-    conn: Option<Connection>,
+    conn: LazyConnection,
     sidecar: Option<Sidecar>,
 }
 
 impl Worker {
     async fn handle(&mut self, event: &CloudEvent) -> Outcome {
-        if event.event_type != TASK_COMPLETED {
-            tracing::info!(
-                reason = "ignored_type",
-                "event type not handled here; acknowledged"
-            );
-            return Outcome::Success;
-        }
         let completed = match payload::parse(&event.data) {
             Ok(completed) => completed,
             Err(e) => return reject(RejectReason::SchemaViolation, e.to_string()),
@@ -57,8 +49,7 @@ impl Worker {
         match self.create_next(event, &completed).instrument(span).await {
             Ok(outcome) => outcome,
             Err(fault) => {
-                // The connection may be broken; the next entry opens anew.
-                self.conn = None;
+                self.conn.reset();
                 Outcome::Retry(fault.to_string())
             }
         }
@@ -70,7 +61,7 @@ impl Worker {
         event: &CloudEvent,
         completed: &payload::TaskCompleted,
     ) -> Result<Outcome, DbFault> {
-        let conn = self.connection()?;
+        let conn = self.conn.get()?;
         let Some(row) = store::load_task(conn, &completed.task_id)? else {
             return Ok(reject(
                 RejectReason::UnknownTask,
@@ -119,15 +110,6 @@ impl Worker {
             "next occurrence created"
         );
         Ok(Outcome::Success)
-    }
-
-    fn connection(&mut self) -> Result<&Connection, DbFault> {
-        if self.conn.is_none() {
-            self.conn = Some(db::open()?);
-        }
-        self.conn
-            .as_ref()
-            .ok_or_else(|| DbError::Other("connection not open".into()).into())
     }
 }
 

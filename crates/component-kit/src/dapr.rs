@@ -39,13 +39,30 @@ pub enum Outcome {
 }
 
 /// Answers a Dapr delivery on `topic`: each event (one, or each bulk entry)
-/// goes through `handle`; malformed ones are dropped and kept without it.
+/// of `event_type` goes through `handle`; malformed ones are dropped and
+/// kept without it, and events of any other type are acknowledged with a
+/// log line (a topic may carry types this service does not handle).
 /// Each event is handled in an `event` span (CloudEvent id, type, topic,
 /// trace id) and carries the trace it continues (`dapr_pubsub::trace`).
-pub async fn answer_delivery<F>(req: &Request, topic: &str, mut handle: F) -> Response
+pub async fn answer_delivery<F>(
+    req: &Request,
+    topic: &str,
+    event_type: &str,
+    mut handle: F,
+) -> Response
 where
     F: AsyncFnMut(&CloudEvent) -> Outcome,
 {
+    let mut handle = async |event: &CloudEvent| {
+        if event.event_type != event_type {
+            tracing::info!(
+                reason = "ignored_type",
+                "event type not handled here; acknowledged"
+            );
+            return Outcome::Success;
+        }
+        handle(event).await
+    };
     let header = req.header("traceparent").and_then(|v| v.as_str());
     match parse_delivery(req.body()) {
         DeliveryBody::Single(entry) => {

@@ -17,6 +17,27 @@ use crate::vars::{self, MissingVariable};
 /// answers 503 until `schema_migrations` has it.
 pub const SCHEMA_VERSION: &str = "0006_metric_counts";
 
+/// The connection of one request, opened on first use and shared by every
+/// entry of a bulk delivery; [`LazyConnection::reset`] after a fault, so
+/// the next entry opens a new one instead of reusing a broken one.
+#[derive(Default)]
+pub struct LazyConnection(Option<Connection>);
+
+impl LazyConnection {
+    /// The open connection, opening it if needed.
+    pub fn get(&mut self) -> Result<&Connection, DbFault> {
+        match &mut self.0 {
+            Some(conn) => Ok(conn),
+            empty => Ok(empty.insert(open()?)),
+        }
+    }
+
+    /// Forgets the connection (it may be broken).
+    pub fn reset(&mut self) {
+        self.0 = None;
+    }
+}
+
 /// A database fault: transient from Dapr's point of view (answer RETRY).
 /// The field is the typed cause; it serialises as its description, so it
 /// can go into a log line as is.

@@ -19,7 +19,7 @@
 use std::time::Duration;
 
 use component_kit::dapr::{self, Outcome, PublishError, Sidecar};
-use component_kit::db::{self, DbFault};
+use component_kit::db::{DbFault, LazyConnection};
 use component_kit::outbound;
 use component_kit::{log, serve, vars};
 use dapr_pubsub::CloudEvent;
@@ -33,7 +33,6 @@ use notification_delivery::{
     ReasonCode, ReminderContent, ReminderDue, ServiceAccount, Step,
 };
 use spin_sdk::http::{Method, Request, Response};
-use spin_sdk::pg4::Connection;
 use tracing::Instrument;
 
 use super::store;
@@ -49,9 +48,12 @@ pub async fn handle(req: Request) -> Response {
         return serve::method_not_allowed("POST");
     }
     let mut worker = ReminderWorker::new();
-    dapr::answer_delivery(&req, TOPIC, async |event: &CloudEvent| {
-        worker.handle(event).await
-    })
+    dapr::answer_delivery(
+        &req,
+        TOPIC,
+        ReminderDue::EVENT_TYPE,
+        async |event: &CloudEvent| worker.handle(event).await,
+    )
     .await
 }
 
@@ -60,7 +62,7 @@ struct ReminderWorker {
     /// Read at the first reminder that gets as far as delivering: a bulk of
     /// ignored types or malformed events reads no variable.
     config: Option<EventConfig>,
-    conn: Option<Connection>,
+    conn: LazyConnection,
 }
 
 /// The variables of the event path, read once per request.
@@ -94,19 +96,12 @@ impl ReminderWorker {
     fn new() -> Self {
         ReminderWorker {
             config: None,
-            conn: None,
+            conn: LazyConnection::default(),
         }
     }
 
     /// Handles one CloudEvent of the `reminders` topic.
     async fn handle(&mut self, event: &CloudEvent) -> Outcome {
-        if event.event_type != ReminderDue::EVENT_TYPE {
-            tracing::info!(
-                reason = "ignored_type",
-                "event type not handled here; acknowledged"
-            );
-            return Outcome::Success;
-        }
         let reminder = match ReminderDue::from_value(&event.data) {
             Ok(reminder) => reminder,
             Err(e) => {
@@ -125,8 +120,7 @@ impl ReminderWorker {
         {
             Ok(outcome) => outcome,
             Err(fault) => {
-                // The connection may be broken; the next entry opens anew.
-                self.conn = None;
+                self.conn.reset();
                 Outcome::Retry(format!("database: {fault}"))
             }
         }
@@ -138,11 +132,7 @@ impl ReminderWorker {
         reminder: &ReminderDue,
         traceparent: Option<&str>,
     ) -> Result<Outcome, DbFault> {
-        let conn = match self.conn.take() {
-            Some(conn) => conn,
-            None => db::open()?,
-        };
-        let conn = self.conn.insert(conn);
+        let conn = self.conn.get()?;
         let EventConfig { settings, sidecar } = self.config.get_or_insert_with(EventConfig::read);
         let (config, sidecar) = (&*settings, &*sidecar);
         let user_id = reminder.user_id.as_str();
