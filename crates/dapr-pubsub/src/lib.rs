@@ -2,15 +2,17 @@
 //!
 //! Plain Rust, no Spin: the components parse deliveries, answer them,
 //! build publish requests, check `traceparent` values and apply the
-//! event rules both services share (event times, user ids) through this
-//! crate (docs/CONTRACT.md, "Events" and "Dapr behaviour"). The test host
-//! does not use it: its Dapr fake speaks the wire format on its own, so the
-//! end-to-end tests check this crate against an independent reading.
+//! event rules both services share (event times, user ids, the payload
+//! field reader) through this crate (docs/CONTRACT.md, "Events" and "Dapr
+//! behaviour"). The test host does not use it: its Dapr fake speaks the
+//! wire format on its own, so the end-to-end tests check this crate against
+//! an independent reading.
 
 pub mod api_error;
 pub mod delivery;
 pub mod epoch_micros;
 pub mod event_time;
+pub mod payload;
 pub mod publish;
 pub mod rejection;
 pub mod status;
@@ -21,6 +23,7 @@ pub mod user_id;
 pub use api_error::ApiError;
 pub use delivery::{parse_delivery, CloudEvent, DeliveryBody, DeliveryEntry};
 pub use event_time::{parse_event_time, EventTimeError};
+pub use payload::{FieldError, Fields};
 pub use publish::{publish_request, publish_succeeded, OutgoingEvent};
 pub use rejection::{RejectReason, RejectedEvent};
 pub use status::{AppStatus, BulkResponse, EntryStatus};

@@ -1,10 +1,12 @@
 //! Event payloads: `reminder.due` in, `notification.sent` /
 //! `notification.failed` out (docs/CONTRACT.md, "Events").
 //!
-//! Validation errors carry a precise [`PayloadFault`] (which rule of the
-//! payload was broken); [`EventError::drop_reason`] says which of the
-//! coarser `rejected_events.reason` codes the DROP is stored under, and the
-//! precise code leads the stored detail.
+//! Payload fields are read with the reader both services share
+//! ([`dapr_pubsub::payload`]); its [`FieldError`] becomes a precise
+//! [`PayloadFault`] (which rule of the payload was broken) here.
+//! [`EventError::drop_reason`] says which of the coarser
+//! `rejected_events.reason` codes the DROP is stored under, and the precise
+//! code leads the stored detail.
 
 mod notification_outcome;
 mod reminder_due;
@@ -14,6 +16,7 @@ pub use reminder_due::ReminderDue;
 
 use std::fmt;
 
+use dapr_pubsub::payload::FieldError;
 use dapr_pubsub::RejectReason;
 
 /// Which rule of a `reminder.due` payload was broken (the event is dropped;
@@ -88,15 +91,20 @@ impl EventError {
     }
 }
 
-/// Cuts untrusted text quoted in error messages, so a hostile payload cannot
-/// flood the log.
-pub(crate) fn quote(value: &str) -> String {
-    const MAX: usize = 64;
-    if value.chars().count() <= MAX {
-        format!("{value:?}")
-    } else {
-        let cut: String = value.chars().take(MAX).collect();
-        format!("{cut:?}…")
+/// The shared reader's error as a `reminder.due` fault: the rule picks the
+/// precise code, the message is the reader's `<field>: <rule>`.
+impl From<FieldError> for EventError {
+    fn from(e: FieldError) -> Self {
+        let fault = match &e {
+            FieldError::NotJson(_) => PayloadFault::MalformedJson,
+            FieldError::NotObject | FieldError::Missing { .. } | FieldError::WrongType { .. } => {
+                PayloadFault::SchemaViolation
+            }
+            FieldError::NotUuid { .. } => PayloadFault::InvalidTaskId,
+            FieldError::InvalidUserId { .. } => PayloadFault::InvalidUserId,
+            FieldError::InvalidTime { .. } => PayloadFault::InvalidTimestamp,
+        };
+        EventError::new(fault, e.to_string())
     }
 }
 
@@ -105,8 +113,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quoting_bounds_length() {
-        assert_eq!(quote("sms"), "\"sms\"");
-        assert!(quote(&"x".repeat(1000)).len() < 80);
+    fn each_reader_rule_has_its_precise_code() {
+        let cases = [
+            (FieldError::NotJson("x".into()), PayloadFault::MalformedJson),
+            (FieldError::NotObject, PayloadFault::SchemaViolation),
+            (
+                FieldError::Missing { field: "title" },
+                PayloadFault::SchemaViolation,
+            ),
+            (
+                FieldError::WrongType {
+                    field: "user_id",
+                    expected: "a string",
+                },
+                PayloadFault::SchemaViolation,
+            ),
+        ];
+        for (e, fault) in cases {
+            let message = e.to_string();
+            let mapped = EventError::from(e);
+            assert_eq!(mapped.fault, fault);
+            assert_eq!(mapped.drop_detail(), format!("{fault}: {message}"));
+        }
     }
 }

@@ -1,11 +1,12 @@
 //! `reminder.due` (topic `reminders`).
 
+use dapr_pubsub::payload::{quote, Fields};
 use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
-use super::{quote, EventError, PayloadFault};
+use super::{EventError, PayloadFault};
 use crate::keys::Channel;
 
 /// A validated `reminder.due` payload.
@@ -46,57 +47,23 @@ impl ReminderDue {
         Self::from_value(&value)
     }
 
-    /// Validates an already parsed `data` value. A JSON string holding the
-    /// object is unwrapped once, since some publishers put the payload in
-    /// `data` as a string.
+    /// Validates an already parsed `data` value with the shared field
+    /// reader ([`Fields`]; a JSON string holding the object is unwrapped
+    /// once, since some publishers put the payload in `data` as a string).
     pub fn from_value(value: &Value) -> Result<Self, EventError> {
-        if let Value::String(inner) = value {
-            let inner: Value = serde_json::from_str(inner).map_err(|e| {
-                EventError::new(
-                    PayloadFault::MalformedJson,
-                    format!("data string is not JSON: {e}"),
-                )
-            })?;
-            return match inner {
-                Value::Object(map) => Self::from_object(&map),
-                _ => Err(not_an_object()),
-            };
-        }
-        match value {
-            Value::Object(map) => Self::from_object(map),
-            _ => Err(not_an_object()),
-        }
-    }
-
-    fn from_object(map: &Map<String, Value>) -> Result<Self, EventError> {
-        let task_id = required_str(map, "task_id")?;
-        let task_id = Uuid::try_parse(task_id).map_err(|_| {
-            EventError::new(
-                PayloadFault::InvalidTaskId,
-                format!("task_id {} is not a UUID", quote(task_id)),
-            )
-        })?;
-
-        let user_id = required_str(map, "user_id")?;
-        if let Err(bad) = dapr_pubsub::user_id::check_length(user_id) {
-            return Err(EventError::new(
-                PayloadFault::InvalidUserId,
-                bad.to_string(),
-            ));
-        }
-
-        let title = required_str(map, "title")?.to_owned();
-        let remind_at = timestamp(required_str(map, "remind_at")?, "remind_at")?;
+        let fields = Fields::of(value)?;
+        let task_id = fields.uuid("task_id")?;
+        let user_id = fields.user_id("user_id")?.to_owned();
+        let title = fields.required_str("title")?.to_owned();
+        let remind_at = fields.event_time("remind_at")?;
         // Postgres keeps microseconds: the business key must use the instant
         // the row stores, or two spellings of one reminder less than a
         // microsecond apart would get two ids for one unique row.
         let remind_at =
             Timestamp::from_microsecond(remind_at.as_microsecond()).unwrap_or(remind_at);
-        let due_at = optional_str(map, "due_at")?
-            .map(|s| timestamp(s, "due_at"))
-            .transpose()?;
-        let channels = match map.get("channels") {
-            None | Some(Value::Null) => None,
+        let due_at = fields.optional_event_time("due_at")?;
+        let channels = match fields.optional("channels") {
+            None => None,
             Some(Value::Array(items)) => Some(channels(items)?),
             Some(_) => {
                 return Err(EventError::new(
@@ -107,7 +74,7 @@ impl ReminderDue {
         };
         Ok(ReminderDue {
             task_id,
-            user_id: user_id.to_owned(),
+            user_id,
             title,
             due_at,
             remind_at,
@@ -123,46 +90,6 @@ impl ReminderDue {
             None => subscriber_channels.to_vec(),
         }
     }
-}
-
-fn not_an_object() -> EventError {
-    EventError::new(
-        PayloadFault::SchemaViolation,
-        "payload must be a JSON object",
-    )
-}
-
-fn required_str<'a>(map: &'a Map<String, Value>, field: &str) -> Result<&'a str, EventError> {
-    optional_str(map, field)?.ok_or_else(|| {
-        EventError::new(
-            PayloadFault::SchemaViolation,
-            format!("{field} is required"),
-        )
-    })
-}
-
-/// `Ok(None)` for an absent or null field, an error for a non-string.
-fn optional_str<'a>(
-    map: &'a Map<String, Value>,
-    field: &str,
-) -> Result<Option<&'a str>, EventError> {
-    match map.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.as_str())),
-        Some(_) => Err(EventError::new(
-            PayloadFault::SchemaViolation,
-            format!("{field} must be a string"),
-        )),
-    }
-}
-
-fn timestamp(text: &str, field: &str) -> Result<Timestamp, EventError> {
-    dapr_pubsub::parse_event_time(text).map_err(|why| {
-        EventError::new(
-            PayloadFault::InvalidTimestamp,
-            format!("{field} {} {why}", quote(text)),
-        )
-    })
 }
 
 fn channels(items: &[Value]) -> Result<Vec<Channel>, EventError> {
