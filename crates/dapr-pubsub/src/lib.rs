@@ -11,20 +11,17 @@
 pub mod api_error;
 pub mod delivery;
 pub mod epoch_micros;
-pub mod event_time;
 pub mod payload;
 pub mod publish;
 pub mod rejection;
-pub mod status;
 pub mod subscription;
 pub mod trace;
-pub mod user_id;
 
 pub use api_error::ApiError;
-pub use delivery::{parse_delivery, CloudEvent, DeliveryBody, DeliveryEntry};
-pub use event_time::{parse_event_time, EventTimeError};
-pub use payload::{FieldError, Fields};
+pub use delivery::{
+    parse_delivery, AppStatus, BulkResponse, CloudEvent, DeliveryBody, DeliveryEntry, EntryStatus,
+};
+pub use payload::{parse_event_time, EventTimeError, FieldError, Fields};
 pub use publish::{publish_request, publish_succeeded, OutgoingEvent};
 pub use rejection::{RejectReason, RejectedEvent};
-pub use status::{AppStatus, BulkResponse, EntryStatus};
 pub use subscription::{subscriptions_for, Subscription, UnknownService};

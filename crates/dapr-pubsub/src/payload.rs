@@ -7,6 +7,24 @@
 //! typed accessors read one field each and name the field and the broken
 //! rule in a [`FieldError`]. Each service maps that error onto its own DROP
 //! reason and detail. Never panics, whatever the input.
+//!
+//! The field rules both services share:
+//! - `user_id`: an opaque id of 1 to 128 characters, the same rule in
+//!   `reminder.due`, `task.completed` and the subscriber routes, so a user
+//!   the API accepts is never refused by an event, or the other way
+//!   ([`check_user_id`]).
+//! - Times ([`parse_event_time`]): RFC 3339
+//!   with an offset (`2026-12-01T09:00:00Z`, `...+01:00`, optional fraction;
+//!   offsets up to ±23:59), and an instant PostgreSQL's `timestamptz` can
+//!   hold as the components write it: from 0001-01-01T00:00:00Z up to
+//!   jiff's last instant, 9999-12-30T22:00:00Z.
+//!
+//!   Stricter than jiff's Temporal parser on purpose: ISO week dates,
+//!   bracketed zone annotations, missing seconds or a space instead of `T`
+//!   are rejected rather than guessed at. An instant outside the range is a
+//!   schema violation (DROP), never a database fault (RETRY): PostgreSQL
+//!   refuses year 0 and anything past 9999 written this way, and a redelivery
+//!   cannot change that.
 
 #![cfg_attr(
     not(test),
@@ -23,9 +41,6 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 use uuid::Uuid;
-
-use crate::event_time::{parse_event_time, EventTimeError};
-use crate::user_id::{check_length, BadLength};
 
 /// One broken rule of a payload: which field, and what was wrong with it.
 /// The `Display` text is `<field>: <rule>`, the detail both services keep.
@@ -60,12 +75,12 @@ pub enum FieldError {
         value: String,
     },
     /// A `user_id` outside 1..=128 characters.
-    #[error("{field}: must have 1 to {} characters, has {}", crate::user_id::MAX_CHARS, .length.0)]
+    #[error("{field}: must have 1 to {} characters, has {}", crate::payload::MAX_USER_ID_CHARS, .length.0)]
     InvalidUserId {
         /// The field.
         field: &'static str,
         /// Its length in characters.
-        length: BadLength,
+        length: BadUserId,
     },
     /// A time that breaks the event-time rule ([`parse_event_time`]).
     #[error("{field}: {value} {why}")]
@@ -154,7 +169,7 @@ impl<'a> Fields<'a> {
     /// A required `user_id`: 1 to 128 characters ([`crate::user_id`]).
     pub fn user_id(&self, field: &'static str) -> Result<&str, FieldError> {
         let text = self.required_str(field)?;
-        check_length(text).map_err(|length| FieldError::InvalidUserId { field, length })?;
+        check_user_id(text).map_err(|length| FieldError::InvalidUserId { field, length })?;
         Ok(text)
     }
 
@@ -205,97 +220,102 @@ pub fn quote(value: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
+/// Longest `user_id`, in characters (not bytes).
+pub const MAX_USER_ID_CHARS: usize = 128;
 
-    fn sample() -> Value {
-        json!({"id": "6F1C0F5E-8A3B-4C1D-9E2F-0A1B2C3D4E5F", "user": "u-42",
-               "at": "2026-12-01T10:02:00+01:00", "flag": true, "text": "", "none": null})
-    }
+/// A `user_id` outside 1..=[`MAX_USER_ID_CHARS`] characters; holds its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("user_id must have 1 to {MAX_USER_ID_CHARS} characters, has {0}")]
+pub struct BadUserId(pub usize);
 
-    #[test]
-    fn reads_each_type() -> Result<(), FieldError> {
-        let data = sample();
-        let f = Fields::of(&data)?;
-        assert_eq!(
-            f.uuid("id")?.hyphenated().to_string(),
-            "6f1c0f5e-8a3b-4c1d-9e2f-0a1b2c3d4e5f"
-        );
-        assert_eq!(f.user_id("user")?, "u-42");
-        assert_eq!(f.event_time("at")?.to_string(), "2026-12-01T09:02:00Z");
-        assert!(f.boolean("flag")?);
-        assert_eq!(f.required_str("text")?, "");
-        assert_eq!(f.optional_str("none")?, None);
-        assert_eq!(f.optional_str("absent")?, None);
-        assert_eq!(f.optional_event_time("none")?, None);
-        assert!(f.optional("none").is_none());
+/// Checks the length rule.
+pub fn check_user_id(user_id: &str) -> Result<(), BadUserId> {
+    let len = user_id.chars().count();
+    if (1..=MAX_USER_ID_CHARS).contains(&len) {
         Ok(())
-    }
-
-    #[test]
-    fn a_string_holding_the_object_is_unwrapped_once() {
-        let data = Value::String(sample().to_string());
-        assert!(Fields::of(&data).is_ok());
-        let twice = Value::String(Value::String(sample().to_string()).to_string());
-        assert_eq!(Fields::of(&twice), Err(FieldError::NotObject));
-        assert!(matches!(
-            Fields::of(&json!("text")),
-            Err(FieldError::NotJson(_))
-        ));
-        for not_object in [json!(null), json!([1]), json!(1), json!("[1]")] {
-            let err = Fields::of(&not_object).expect_err("not an object");
-            assert_eq!(err.field(), "data", "{not_object}");
-        }
-    }
-
-    #[test]
-    fn each_failure_names_the_field_and_the_rule() -> Result<(), FieldError> {
-        let data = json!({"n": 7, "s": "x", "e": "", "long": "é".repeat(129), "none": null});
-        let f = Fields::of(&data)?;
-        assert_eq!(
-            f.required_str("absent"),
-            Err(FieldError::Missing { field: "absent" })
-        );
-        assert_eq!(
-            f.required_str("none"),
-            Err(FieldError::Missing { field: "none" })
-        );
-        assert_eq!(
-            f.required_str("n").map_err(|e| e.to_string()),
-            Err("n: must be a string".to_owned())
-        );
-        assert_eq!(
-            f.boolean("s").map_err(|e| e.to_string()),
-            Err("s: must be a boolean".to_owned())
-        );
-        assert_eq!(
-            f.uuid("s").map_err(|e| e.to_string()),
-            Err("s: must be a UUID, not \"x\"".to_owned())
-        );
-        assert_eq!(
-            f.user_id("e").map_err(|e| e.to_string()),
-            Err("e: must have 1 to 128 characters, has 0".to_owned())
-        );
-        assert_eq!(f.user_id("long").map_err(|e| e.field()), Err("long"));
-        assert_eq!(
-            f.event_time("s").map_err(|e| e.to_string()),
-            Err("s: \"x\" is not an RFC 3339 time with offset".to_owned())
-        );
-        assert!(matches!(
-            f.optional_event_time("s"),
-            Err(FieldError::InvalidTime {
-                why: EventTimeError::Syntax,
-                ..
-            })
-        ));
-        Ok(())
-    }
-
-    #[test]
-    fn quoting_bounds_length() {
-        assert_eq!(quote("sms"), "\"sms\"");
-        assert!(quote(&"x".repeat(1000)).len() < 80);
+    } else {
+        Err(BadUserId(len))
     }
 }
+
+/// Why a text is not an event time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EventTimeError {
+    /// Not `YYYY-MM-DDTHH:MM:SS[.f](Z|±HH:MM)`, no such date or time, or
+    /// past the last instant.
+    #[error("is not an RFC 3339 time with offset")]
+    Syntax,
+    /// A valid RFC 3339 time whose instant is before 0001-01-01T00:00:00Z.
+    #[error("is before the year 0001 (UTC)")]
+    OutOfRange,
+}
+
+/// Parses an event time (see the module doc).
+pub fn parse_event_time(text: &str) -> Result<Timestamp, EventTimeError> {
+    if !rfc3339_shape(text.as_bytes()) {
+        return Err(EventTimeError::Syntax);
+    }
+    let at: Timestamp = text.parse().map_err(|_| EventTimeError::Syntax)?;
+    if at.as_second() < FIRST_SECOND {
+        return Err(EventTimeError::OutOfRange);
+    }
+    Ok(at)
+}
+
+/// 0001-01-01T00:00:00Z in Unix seconds.
+const FIRST_SECOND: i64 = -62_135_596_800;
+
+fn rfc3339_shape(b: &[u8]) -> bool {
+    let digits = |range: std::ops::Range<usize>| {
+        b.get(range)
+            .is_some_and(|s| s.iter().all(u8::is_ascii_digit))
+    };
+    let at = |i: usize, options: &[u8]| b.get(i).is_some_and(|c| options.contains(c));
+    let shape_ok = digits(0..4)
+        && at(4, b"-")
+        && digits(5..7)
+        && at(7, b"-")
+        && digits(8..10)
+        && at(10, b"Tt")
+        && digits(11..13)
+        && at(13, b":")
+        && digits(14..16)
+        && at(16, b":")
+        && digits(17..19);
+    if !shape_ok {
+        return false;
+    }
+    let mut i = 19;
+    if at(i, b".") {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    match b.get(i) {
+        Some(b'Z' | b'z') => i + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            i + 6 == b.len()
+                && digits(i + 1..i + 3)
+                && at(i + 3, b":")
+                && digits(i + 4..i + 6)
+                && two_digits(b, i + 1) <= 23
+                && two_digits(b, i + 4) <= 59
+        }
+        _ => false,
+    }
+}
+
+fn two_digits(b: &[u8], at: usize) -> u32 {
+    match b.get(at..at + 2) {
+        Some(&[tens, ones]) => u32::from(tens - b'0') * 10 + u32::from(ones - b'0'),
+        _ => 99,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,124 +1,38 @@
-//! `reminder.due` (topic `reminders`).
+//! Unit tests of `events`, by the part they cover.
 
-use dapr_pubsub::payload::{quote, Fields};
-use jiff::Timestamp;
-use serde::Serialize;
-use serde_json::Value;
-use uuid::Uuid;
+mod events {
+    use super::super::*;
 
-use super::{EventError, PayloadFault};
-use crate::keys::Channel;
-
-/// A validated `reminder.due` payload.
-///
-/// Built only through [`ReminderDue::from_json`] / [`ReminderDue::from_value`],
-/// so holding one means the contract's rules were checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReminderDue {
-    /// The task (a UUID).
-    pub task_id: Uuid,
-    /// Opaque owner id, 1..=128 characters.
-    pub user_id: String,
-    /// Task title: required, possibly empty (rendered as "Untitled task").
-    pub title: String,
-    /// When the task is due, if known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub due_at: Option<Timestamp>,
-    /// When the reminder fires, cut to microseconds; with `task_id` it
-    /// identifies the reminder.
-    pub remind_at: Timestamp,
-    /// Requested channels, de-duplicated in order; `None` = the subscriber's.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub channels: Option<Vec<Channel>>,
-}
-
-impl ReminderDue {
-    /// CloudEvent `type` of this payload.
-    pub const EVENT_TYPE: &'static str = "reminder.due";
-
-    /// Parses and validates the CloudEvent `data` bytes.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, EventError> {
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-            EventError::new(
-                PayloadFault::MalformedJson,
-                format!("payload is not JSON: {e}"),
-            )
-        })?;
-        Self::from_value(&value)
-    }
-
-    /// Validates an already parsed `data` value with the shared field
-    /// reader ([`Fields`]; a JSON string holding the object is unwrapped
-    /// once, since some publishers put the payload in `data` as a string).
-    pub fn from_value(value: &Value) -> Result<Self, EventError> {
-        let fields = Fields::of(value)?;
-        let task_id = fields.uuid("task_id")?;
-        let user_id = fields.user_id("user_id")?.to_owned();
-        let title = fields.required_str("title")?.to_owned();
-        let remind_at = fields.event_time("remind_at")?;
-        // Postgres keeps microseconds: the business key must use the instant
-        // the row stores, or two spellings of one reminder less than a
-        // microsecond apart would get two ids for one unique row.
-        let remind_at =
-            Timestamp::from_microsecond(remind_at.as_microsecond()).unwrap_or(remind_at);
-        let due_at = fields.optional_event_time("due_at")?;
-        let channels = match fields.optional("channels") {
-            None => None,
-            Some(Value::Array(items)) => Some(channels(items)?),
-            Some(_) => {
-                return Err(EventError::new(
-                    PayloadFault::SchemaViolation,
-                    "channels must be an array of strings",
-                ));
-            }
-        };
-        Ok(ReminderDue {
-            task_id,
-            user_id,
-            title,
-            due_at,
-            remind_at,
-            channels,
-        })
-    }
-
-    /// The channels to deliver: the event's own list when it has one
-    /// (possibly empty), else the subscriber's enabled channels.
-    pub fn channels_or(&self, subscriber_channels: &[Channel]) -> Vec<Channel> {
-        match &self.channels {
-            Some(requested) => requested.clone(),
-            None => subscriber_channels.to_vec(),
-        }
-    }
-}
-
-fn channels(items: &[Value]) -> Result<Vec<Channel>, EventError> {
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        let Value::String(name) = item else {
-            return Err(EventError::new(
+    #[test]
+    fn each_reader_rule_has_its_precise_code() {
+        let cases = [
+            (FieldError::NotJson("x".into()), PayloadFault::MalformedJson),
+            (FieldError::NotObject, PayloadFault::SchemaViolation),
+            (
+                FieldError::Missing { field: "title" },
                 PayloadFault::SchemaViolation,
-                "channels must be an array of strings",
-            ));
-        };
-        let channel: Channel = name.parse().map_err(|_| {
-            EventError::new(
-                PayloadFault::UnknownChannel,
-                format!("channel {} is not \"email\" or \"push\"", quote(name)),
-            )
-        })?;
-        if !out.contains(&channel) {
-            out.push(channel);
+            ),
+            (
+                FieldError::WrongType {
+                    field: "user_id",
+                    expected: "a string",
+                },
+                PayloadFault::SchemaViolation,
+            ),
+        ];
+        for (e, fault) in cases {
+            let message = e.to_string();
+            let mapped = EventError::from(e);
+            assert_eq!(mapped.fault, fault);
+            assert_eq!(mapped.drop_detail(), format!("{fault}: {message}"));
         }
     }
-    Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
+mod reminder_due {
     use serde_json::json;
 
-    use super::*;
+    use super::super::*;
 
     fn valid() -> Value {
         json!({
@@ -245,12 +159,12 @@ mod tests {
         let mut v = valid();
         v["user_id"] = json!("");
         assert_eq!(reason(&v), PayloadFault::InvalidUserId);
-        v["user_id"] = json!("ü".repeat(dapr_pubsub::user_id::MAX_CHARS));
+        v["user_id"] = json!("ü".repeat(dapr_pubsub::payload::MAX_USER_ID_CHARS));
         assert!(
             ReminderDue::from_value(&v).is_ok(),
             "128 characters are allowed"
         );
-        v["user_id"] = json!("u".repeat(dapr_pubsub::user_id::MAX_CHARS + 1));
+        v["user_id"] = json!("u".repeat(dapr_pubsub::payload::MAX_USER_ID_CHARS + 1));
         assert_eq!(reason(&v), PayloadFault::InvalidUserId);
 
         let mut v = valid();
@@ -277,5 +191,57 @@ mod tests {
         v["remind_at"] = json!("2026-12-01T08:30:00.123456789Z");
         let r = ReminderDue::from_value(&v).unwrap();
         assert_eq!(r.remind_at.to_string(), "2026-12-01T08:30:00.123456Z");
+    }
+}
+
+mod notification_outcome {
+    use serde_json::json;
+
+    use super::super::*;
+
+    fn key() -> BusinessKey {
+        BusinessKey::new(
+            "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b".parse().unwrap(),
+            "2026-12-01T08:30:00Z".parse().unwrap(),
+            Channel::Email,
+            "ada@example.com",
+        )
+    }
+
+    fn at() -> Timestamp {
+        "2026-12-01T08:30:02Z".parse().unwrap()
+    }
+
+    #[test]
+    fn sent_payload_matches_the_contract() {
+        let o = NotificationOutcome::sent(&key(), "u-42", Some("re_1".into()), 1, at());
+        assert_eq!(o.event_type(), "notification.sent");
+        assert_eq!(o.cloudevent_id(), "a532a81a-289a-5697-ace2-8b0b4e7cdb26");
+        let v: serde_json::Value = serde_json::to_value(&o).unwrap();
+        assert_eq!(
+            v,
+            json!({
+                "delivery_id": "a532a81a-289a-5697-ace2-8b0b4e7cdb26",
+                "user_id": "u-42",
+                "task_id": "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+                "channel": "email",
+                "provider_message_id": "re_1",
+                "attempts": 1,
+                "at": "2026-12-01T08:30:02Z",
+                "reason": null,
+            })
+        );
+    }
+
+    #[test]
+    fn failed_payload_has_reason() {
+        let o = NotificationOutcome::failed(&key(), "u-42", ReasonCode::AttemptsExhausted, 5, at());
+        assert_eq!(o.event_type(), "notification.failed");
+        let v: serde_json::Value = serde_json::to_value(&o).unwrap();
+        assert_eq!(v["reason"], "attempts_exhausted");
+        assert_eq!(v["provider_message_id"], serde_json::Value::Null);
+        assert_eq!(v["attempts"], 5);
+        let back: NotificationOutcome = serde_json::from_value(v).unwrap();
+        assert_eq!(back, o);
     }
 }
