@@ -4,6 +4,8 @@
 //!
 //! Each module is one capability, used by every component that needs it.
 
+#![warn(missing_docs)]
+
 pub mod dapr;
 pub mod db;
 pub mod log;

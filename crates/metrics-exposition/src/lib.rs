@@ -5,6 +5,8 @@
 //! Kept apart from the component so the format (escaping, `# HELP` and
 //! `# TYPE` lines, the fixed label sets) is unit-tested without a host.
 
+#![warn(missing_docs)]
+
 mod series;
 mod snapshot;
 mod text;

@@ -10,6 +10,8 @@
 //! - [`tally`]: the tick's answer.
 //! - [`settings`]: the scheduler's Spin variables, validated.
 
+#![warn(missing_docs)]
+
 #![cfg_attr(
     not(test),
     deny(
