@@ -40,6 +40,11 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --target wasm32-wasip2 -p subscriptions -p notification -p recurrence -p scheduler -p metrics \
   -p dapr-pubsub -p component-kit -p recurrence-rules -p notification-delivery -p reminder-schedule -p metrics-exposition -- -D warnings
 
+echo "== lint: doc comments (every link resolves, private items included)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --document-private-items \
+  -p subscriptions -p notification -p recurrence -p scheduler -p metrics \
+  -p dapr-pubsub -p component-kit -p recurrence-rules -p notification-delivery -p reminder-schedule -p metrics-exposition
+
 echo "== supply chain: cargo deny (deny.toml)"
 scripts/supply-chain.sh
 

@@ -75,7 +75,7 @@ pub enum FieldError {
         value: String,
     },
     /// A `user_id` outside 1..=128 characters.
-    #[error("{field}: must have 1 to {} characters, has {}", crate::payload::MAX_USER_ID_CHARS, .length.0)]
+    #[error("{field}: must have 1 to {} characters, has {}", MAX_USER_ID_CHARS, .length.0)]
     InvalidUserId {
         /// The field.
         field: &'static str,
@@ -166,7 +166,7 @@ impl<'a> Fields<'a> {
         })
     }
 
-    /// A required `user_id`: 1 to 128 characters ([`crate::user_id`]).
+    /// A required `user_id`: 1 to 128 characters ([`check_user_id`]).
     pub fn user_id(&self, field: &'static str) -> Result<&str, FieldError> {
         let text = self.required_str(field)?;
         check_user_id(text).map_err(|length| FieldError::InvalidUserId { field, length })?;

@@ -6,7 +6,7 @@
 //! requests) and converts the answer back, so the types in tests and in the
 //! product are the ones every Rust HTTP stack shares.
 //!
-//! Credentials travel in `authorization` headers, which [`post`] marks
+//! Credentials travel in `authorization` headers, which `post` marks
 //! sensitive: `http`'s `Debug` then prints `Sensitive` instead of the value.
 //! Bodies (addresses, assertions, tokens) are never logged.
 

@@ -2,16 +2,15 @@
 //! so they are tested natively and the `scheduler` component stays a thin
 //! adapter over Postgres and the Dapr sidecar.
 //!
-//! - [`time`]: instants as epoch microseconds (what the SQL hands over) and
-//!   their two text forms: the fixed one the event id hashes, and RFC 3339
-//!   for payloads.
+//! - Instants travel as epoch microseconds (what the SQL hands over), with
+//!   two text forms ([`dapr_pubsub::epoch_micros`]): the fixed one the
+//!   event id hashes, and RFC 3339 for payloads.
 //! - [`reminder`]: one due reminder, its CloudEvent id and its payload.
 //! - [`plan`]: publish or skip (lateness), within the batch bound.
 //! - [`tally`]: the tick's answer.
 //! - [`settings`]: the scheduler's Spin variables, validated.
 
 #![warn(missing_docs)]
-
 #![cfg_attr(
     not(test),
     deny(

@@ -13,7 +13,7 @@ pub const TOPIC: &str = "reminders";
 pub const REMINDER_DUE: &str = "reminder.due";
 
 /// A task whose reminder is due and not yet recorded in
-/// `scheduled_reminders`; times are epoch microseconds (see [`time`]).
+/// `scheduled_reminders`; times are epoch microseconds (see [`dapr_pubsub::epoch_micros`]).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Due {
     /// `tasks.id`, as Postgres writes a uuid (lower case, hyphenated).

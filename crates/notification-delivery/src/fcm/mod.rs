@@ -163,7 +163,7 @@ impl PushMessage {
 }
 
 /// Builds `POST {fcm_api_base}/v1/projects/{project}/messages:send` for
-/// `message`, authorised with `token` (from [`super::parse_token_response`]).
+/// `message`, authorised with `token` (from [`oauth::parse_token_response`]).
 pub fn build_send_request(
     config: &FcmConfig,
     token: &AccessToken,
