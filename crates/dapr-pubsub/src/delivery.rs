@@ -354,17 +354,6 @@ impl AppStatus {
             .to_string()
             .into_bytes()
     }
-
-    /// Combines the outcomes of the parts of one event: any retry wins over
-    /// drop, which wins over success, so nothing transient is acknowledged.
-    pub fn worst(self, other: Self) -> Self {
-        use AppStatus::*;
-        match (self, other) {
-            (Retry, _) | (_, Retry) => Retry,
-            (Drop, _) | (_, Drop) => Drop,
-            _ => Success,
-        }
-    }
 }
 
 /// One entry's answer within a bulk delivery.

@@ -168,12 +168,4 @@ mod status {
             br#"{"statuses":[{"entryId":"e1","status":"RETRY"}]}"#
         );
     }
-
-    #[test]
-    fn retry_dominates_drop_dominates_success() {
-        use AppStatus::*;
-        assert_eq!(Success.worst(Drop), Drop);
-        assert_eq!(Drop.worst(Retry), Retry);
-        assert_eq!(Success.worst(Success), Success);
-    }
 }
