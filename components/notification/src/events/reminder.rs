@@ -134,11 +134,11 @@ impl ReminderWorker {
     ) -> Result<Outcome, DbFault> {
         let conn = self.conn.get()?;
         let EventConfig { settings, sidecar } = self.config.get_or_insert_with(EventConfig::read);
-        let (config, sidecar) = (&*settings, &*sidecar);
+        let (settings, sidecar) = (&*settings, &*sidecar);
         let user_id = reminder.user_id.as_str();
 
         // Round trip 1: subscriber, devices, cached token.
-        let lookup = store::lookup(conn, user_id, config.token_cache_key())?;
+        let lookup = store::lookup(conn, user_id, settings.token_cache_key())?;
         if lookup.devices.len() >= MAX_DEVICES {
             tracing::warn!(
                 user_id,
@@ -146,7 +146,7 @@ impl ReminderWorker {
                 "subscriber has more devices than one reminder pushes to"
             );
         }
-        let mut deliveries = delivery::plan(reminder, &lookup, config.ready());
+        let mut deliveries = delivery::plan(reminder, &lookup, settings.ready());
         if deliveries.is_empty() {
             tracing::info!("reminder has no channel to deliver");
             return Ok(Outcome::Success);
@@ -157,15 +157,16 @@ impl ReminderWorker {
         delivery::apply_claims(
             &mut deliveries,
             &rows,
-            config.policy,
+            settings.policy,
             user_id,
             Timestamp::now(),
         );
 
         // The providers, for what this handler holds.
-        let minted = call_providers(config, reminder, &lookup, &mut deliveries, traceparent).await;
+        let minted =
+            call_providers(settings, reminder, &lookup, &mut deliveries, traceparent).await;
         // Provider error bodies may echo a secret: scrub before logging or storing.
-        let mut secrets = config.secrets();
+        let mut secrets = settings.secrets();
         if let Some(token) = &minted {
             secrets.add(token.secret());
         }
@@ -191,7 +192,7 @@ impl ReminderWorker {
             user_id,
             minted: minted
                 .as_ref()
-                .and_then(|token| Some((config.client_email.as_deref()?, token))),
+                .and_then(|token| Some((settings.client_email.as_deref()?, token))),
         };
         let expected = deliveries
             .iter()
@@ -208,7 +209,7 @@ impl ReminderWorker {
         }
 
         for d in &deliveries {
-            let why = config.not_configured(d.key.channel());
+            let why = settings.not_configured(d.key.channel());
             if let Some((level, mut fields)) = d.log_line(&event.id, why.as_deref()) {
                 secrets.scrub_json(&mut fields);
                 log::json(level, "delivery", &fields);
@@ -227,7 +228,7 @@ const PROVIDER_TIMEOUT: Duration = Duration::from_secs(8);
 /// Calls the providers for every delivery that needs a call and settles
 /// it; answers the access token minted on the way (to be cached), if any.
 async fn call_providers(
-    config: &EventSettings,
+    settings: &EventSettings,
     reminder: &ReminderDue,
     lookup: &Lookup,
     deliveries: &mut [Delivery],
@@ -243,7 +244,7 @@ async fn call_providers(
     let content = render_reminder(&reminder.title, reminder.due_at, lookup.timezone());
     let content = &content;
     let email_calls = join_all(emails.into_iter().map(|d| async move {
-        let attempt = match &config.relay {
+        let attempt = match &settings.relay {
             Ok(relay) => {
                 let message = EmailMessage::for_reminder(&d.key, content);
                 // The delivery id is the idempotency key (Resend's
@@ -262,7 +263,7 @@ async fn call_providers(
         if pushes.is_empty() {
             return (Vec::new(), None);
         }
-        match &config.fcm {
+        match &settings.fcm {
             Ok(fcm) => {
                 let cached = lookup
                     .fcm_token
@@ -270,7 +271,7 @@ async fn call_providers(
                     .and_then(|t| t.fresh(Timestamp::now()));
                 let mut tokens = TokenSource {
                     fcm,
-                    service_account_json: &config.service_account_json,
+                    service_account_json: &settings.service_account_json,
                     current: cached,
                     minted: None,
                     traceparent,
@@ -296,7 +297,7 @@ async fn call_providers(
     let (email_attempts, (push_attempts, minted)) = futures::join!(email_calls, push_calls);
     let now = Timestamp::now();
     for (d, attempt) in email_attempts.into_iter().chain(push_attempts) {
-        d.settle(config.policy, attempt, now);
+        d.settle(settings.policy, attempt, now);
     }
     minted
 }
