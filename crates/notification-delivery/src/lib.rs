@@ -25,6 +25,8 @@
 //! - [`content`]: subject and bodies, due time in the subscriber's zone.
 //! - [`email`]: Resend / SendGrid / Mailpit adapters behind [`EmailAdapter`].
 //! - [`fcm`]: FCM HTTP v1 message, error classification, OAuth2 JWT flow.
+//! - [`provider_http`]: provider calls as `http` requests and responses,
+//!   and the rules for reading any provider's answer.
 //! - [`api`]: paths, bodies, query strings and cursors of the subscriber API.
 
 #![warn(missing_docs)]
@@ -44,9 +46,9 @@ pub mod delivery;
 pub mod email;
 pub mod events;
 pub mod fcm;
-pub mod http;
 pub mod keys;
 pub mod policy;
+pub mod provider_http;
 pub mod settings;
 
 pub use content::{render_reminder, ReminderContent};
@@ -54,9 +56,9 @@ pub use delivery::{Delivery, Step};
 pub use email::{EmailAdapter, EmailMessage, EmailProvider, RelayConfig};
 pub use events::{EventError, NotificationOutcome, PayloadFault, ReminderDue};
 pub use fcm::{AccessToken, FcmConfig, PushMessage, ServiceAccount};
-pub use http::{ProviderRequest, ProviderResponse, RequestError};
 pub use keys::{mask_email, mask_token, reminder_id, BusinessKey, Channel};
 pub use policy::{
     Attempt, AttemptPolicy, DeliveryStatus, Failure, ReasonCode, Settlement, Transient,
 };
+pub use provider_http::{ProviderRequest, ProviderResponse, RequestError};
 pub use settings::{ConfigError, EventSettings, Secrets};

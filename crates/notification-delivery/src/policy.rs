@@ -20,7 +20,7 @@ use jiff::fmt::rfc2822::DateTimeParser;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::http::{header, truncate_detail, ProviderResponse};
+use crate::provider_http::{header, truncate_detail, ProviderResponse};
 use crate::settings::ConfigError;
 
 /// Why a delivery ended in `failed`: the stable snake_case `reason` of

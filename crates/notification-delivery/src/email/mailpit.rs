@@ -13,7 +13,9 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{classify_failure, split_mailbox, Attempt, EmailAdapter, EmailMessage, RelayConfig};
-use crate::http::{post, truncate_detail, ProviderRequest, ProviderResponse, RequestError};
+use crate::provider_http::{
+    post, truncate_detail, ProviderRequest, ProviderResponse, RequestError,
+};
 
 /// The Mailpit adapter (stateless).
 #[derive(Debug, Clone, Copy, Default)]
@@ -109,7 +111,7 @@ mod tests {
     #[test]
     fn request_shape() {
         let req = relay("").build_request(&message()).unwrap();
-        assert_eq!(req.method(), ::http::Method::POST);
+        assert_eq!(req.method(), http::Method::POST);
         assert_eq!(req.uri(), "http://localhost:8025/api/v1/send");
         assert_eq!(header(&req, "Content-Type"), Some("application/json"));
         assert_eq!(header(&req, "Authorization"), None);

@@ -16,13 +16,13 @@ use std::str::FromStr;
 use jiff::Timestamp;
 
 use crate::content::ReminderContent;
-use crate::http::{
-    describe_unparsed_body, is_transient_status, is_valid_header_value, normalize_base_url,
-    ProviderRequest, ProviderResponse, RequestError,
-};
 use crate::keys::BusinessKey;
 use crate::policy::ReasonCode;
 use crate::policy::{Attempt, Transient};
+use crate::provider_http::{
+    describe_unparsed_body, is_transient_status, is_valid_header_value, normalize_base_url,
+    ProviderRequest, ProviderResponse, RequestError,
+};
 use crate::settings::ConfigError;
 
 /// The relay selected by the Spin variable `email_provider`.
@@ -283,7 +283,7 @@ pub(crate) mod test_support {
         "2026-12-01T08:30:00Z".parse().unwrap()
     }
 
-    pub(crate) use crate::http::test_response as response;
+    pub(crate) use crate::provider_http::test_response as response;
 
     pub fn json(req: &ProviderRequest) -> serde_json::Value {
         serde_json::from_slice(req.body()).unwrap()
@@ -291,7 +291,7 @@ pub(crate) mod test_support {
 
     /// A header of `req` as text.
     pub fn header<'a>(req: &'a ProviderRequest, name: &str) -> Option<&'a str> {
-        crate::http::header(req.headers(), name)
+        crate::provider_http::header(req.headers(), name)
     }
 }
 

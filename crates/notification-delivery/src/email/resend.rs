@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{classify_failure, Attempt, EmailAdapter, EmailMessage, RelayConfig};
-use crate::http::{post, ProviderRequest, ProviderResponse, RequestError};
+use crate::provider_http::{post, ProviderRequest, ProviderResponse, RequestError};
 
 /// The Resend adapter (stateless).
 #[derive(Debug, Clone, Copy, Default)]
@@ -99,7 +99,7 @@ mod tests {
     #[test]
     fn request_shape() {
         let req = relay().build_request(&message()).unwrap();
-        assert_eq!(req.method(), ::http::Method::POST);
+        assert_eq!(req.method(), http::Method::POST);
         assert_eq!(req.uri(), "https://api.resend.com/emails");
         assert_eq!(header(&req, "authorization"), Some("Bearer re_test_key"));
         assert_eq!(header(&req, "content-type"), Some("application/json"));

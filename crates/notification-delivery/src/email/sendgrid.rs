@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{classify_failure, split_mailbox, Attempt, EmailAdapter, EmailMessage, RelayConfig};
-use crate::http::{header, post, ProviderRequest, ProviderResponse, RequestError};
+use crate::provider_http::{header, post, ProviderRequest, ProviderResponse, RequestError};
 
 /// The SendGrid adapter (stateless).
 #[derive(Debug, Clone, Copy, Default)]
@@ -116,7 +116,7 @@ mod tests {
     #[test]
     fn request_shape() {
         let req = relay().build_request(&message()).unwrap();
-        assert_eq!(req.method(), ::http::Method::POST);
+        assert_eq!(req.method(), http::Method::POST);
         assert_eq!(req.uri(), "https://api.sendgrid.com/v3/mail/send");
         assert_eq!(header(&req, "Authorization"), Some("Bearer SG.key"));
         assert_eq!(header(&req, "Content-Type"), Some("application/json"));

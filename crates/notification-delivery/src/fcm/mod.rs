@@ -32,12 +32,12 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::content::ReminderContent;
-use crate::http::{
+use crate::keys::BusinessKey;
+use crate::policy::{Attempt, ReasonCode, Transient};
+use crate::provider_http::{
     describe_unparsed_body, is_transient_status, normalize_base_url, post, ProviderRequest,
     ProviderResponse, RequestError,
 };
-use crate::keys::BusinessKey;
-use crate::policy::{Attempt, ReasonCode, Transient};
 use crate::settings::ConfigError;
 
 pub use oauth::{

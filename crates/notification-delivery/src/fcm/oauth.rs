@@ -51,12 +51,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::FcmConfig;
-use crate::http::{
+use crate::policy::ReasonCode;
+use crate::policy::{Attempt, Transient};
+use crate::provider_http::{
     describe_unparsed_body, form_urlencode, is_transient_status, is_valid_header_value, post,
     truncate_detail, ProviderRequest, ProviderResponse, RequestError,
 };
-use crate::policy::ReasonCode;
-use crate::policy::{Attempt, Transient};
 
 /// OAuth scope that allows sending FCM messages.
 pub const FCM_SCOPE: &str = "https://www.googleapis.com/auth/firebase.messaging";

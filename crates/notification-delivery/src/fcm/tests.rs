@@ -91,17 +91,17 @@ mod message {
         let msg = PushMessage::for_reminder(&key(), &content, Some(due));
         let req = build_send_request(&config, &token(), &msg).unwrap();
 
-        assert_eq!(req.method(), ::http::Method::POST);
+        assert_eq!(req.method(), http::Method::POST);
         assert_eq!(
             req.uri(),
             "https://fcm.googleapis.com/v1/projects/todo-app/messages:send"
         );
         assert_eq!(
-            crate::http::header(req.headers(), "authorization"),
+            crate::provider_http::header(req.headers(), "authorization"),
             Some("Bearer ya29.test-token")
         );
         assert_eq!(
-            crate::http::header(req.headers(), "content-type"),
+            crate::provider_http::header(req.headers(), "content-type"),
             Some("application/json; charset=UTF-8")
         );
 
@@ -149,7 +149,7 @@ mod errors {
         "2026-12-01T08:30:00Z".parse().unwrap()
     }
 
-    use crate::http::test_response as resp;
+    use crate::provider_http::test_response as resp;
 
     fn fcm_error(code: u16, status: &str, error_code: &str, message: &str) -> String {
         serde_json::json!({"error": {

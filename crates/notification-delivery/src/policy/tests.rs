@@ -176,7 +176,7 @@ mod attempt {
 
     #[test]
     fn retry_after_header_becomes_next_attempt() {
-        let resp = crate::http::test_response(429, &[("Retry-After", "30")], "");
+        let resp = crate::provider_http::test_response(429, &[("Retry-After", "30")], "");
         let t = Transient::from_response(&resp, now(), "slow down");
         assert_eq!(t.retry_after, Some(Duration::from_secs(30)));
     }

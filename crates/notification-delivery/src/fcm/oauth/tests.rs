@@ -119,10 +119,10 @@ fn signatures_are_deterministic_despite_blinding() {
 #[test]
 fn token_request_shape() {
     let req = build_token_request(&config(), &account(), now()).unwrap();
-    assert_eq!(req.method(), ::http::Method::POST);
+    assert_eq!(req.method(), http::Method::POST);
     assert_eq!(req.uri(), "http://127.0.0.1:9/oauth/token");
     assert_eq!(
-        crate::http::header(req.headers(), "content-type"),
+        crate::provider_http::header(req.headers(), "content-type"),
         Some("application/x-www-form-urlencoded")
     );
     let body = String::from_utf8(req.body().clone()).unwrap();
@@ -170,7 +170,7 @@ fn service_account_errors_do_not_leak_the_key() {
     assert!(!format!("{:?}", account()).contains("PRIVATE"));
 }
 
-use crate::http::test_response as resp;
+use crate::provider_http::test_response as resp;
 
 #[test]
 fn token_response_gives_expiry() {

@@ -10,14 +10,14 @@
 //! sensitive: `http`'s `Debug` then prints `Sensitive` instead of the value.
 //! Bodies (addresses, assertions, tokens) are never logged.
 
-use ::http::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use http::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 
 /// A provider call: method, URL, headers and body.
-pub type ProviderRequest = ::http::Request<Vec<u8>>;
+pub type ProviderRequest = http::Request<Vec<u8>>;
 
 /// What came back from a provider; the body may be empty or not JSON at
 /// all (HTML error pages).
-pub type ProviderResponse = ::http::Response<Vec<u8>>;
+pub type ProviderResponse = http::Response<Vec<u8>>;
 
 /// A request that could not be described: a URL or header value an HTTP
 /// stack refuses. Configuration is checked when it is read, so this means
@@ -26,8 +26,8 @@ pub type ProviderResponse = ::http::Response<Vec<u8>>;
 #[error("the provider request could not be built: {0}")]
 pub struct RequestError(String);
 
-impl From<::http::Error> for RequestError {
-    fn from(e: ::http::Error) -> Self {
+impl From<http::Error> for RequestError {
+    fn from(e: http::Error) -> Self {
         // `http` names the part it refused, never the value.
         RequestError(e.to_string())
     }
@@ -40,10 +40,10 @@ pub(crate) fn post(
     headers: &[(&str, &str)],
     body: Vec<u8>,
 ) -> Result<ProviderRequest, RequestError> {
-    let mut request = ::http::Request::post(url).body(body)?;
+    let mut request = http::Request::post(url).body(body)?;
     for (name, value) in headers {
-        let name = ::http::header::HeaderName::try_from(*name).map_err(::http::Error::from)?;
-        let mut value = HeaderValue::try_from(*value).map_err(::http::Error::from)?;
+        let name = http::header::HeaderName::try_from(*name).map_err(http::Error::from)?;
+        let mut value = HeaderValue::try_from(*value).map_err(http::Error::from)?;
         value.set_sensitive(name == AUTHORIZATION);
         request.headers_mut().append(name, value);
     }
@@ -154,11 +154,11 @@ pub(crate) fn normalize_base_url(raw: &str) -> Option<String> {
 /// A provider's answer, for the adapters' tests.
 #[cfg(test)]
 pub(crate) fn test_response(status: u16, headers: &[(&str, &str)], body: &str) -> ProviderResponse {
-    let mut response = ::http::Response::new(body.as_bytes().to_vec());
-    *response.status_mut() = ::http::StatusCode::from_u16(status).unwrap();
+    let mut response = http::Response::new(body.as_bytes().to_vec());
+    *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
     for (name, value) in headers {
         response.headers_mut().append(
-            ::http::header::HeaderName::try_from(*name).unwrap(),
+            http::header::HeaderName::try_from(*name).unwrap(),
             HeaderValue::try_from(*value).unwrap(),
         );
     }
@@ -197,7 +197,7 @@ mod tests {
             b"{}".to_vec(),
         )
         .unwrap();
-        assert_eq!(req.method(), ::http::Method::POST);
+        assert_eq!(req.method(), http::Method::POST);
         assert!(req.headers()[AUTHORIZATION].is_sensitive());
         assert!(!format!("{req:?}").contains("re_key"));
         assert!(!req.headers()["content-type"].is_sensitive());
