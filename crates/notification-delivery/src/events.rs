@@ -254,16 +254,7 @@ impl NotificationOutcome {
         attempts: u32,
         at: Timestamp,
     ) -> Self {
-        NotificationOutcome {
-            delivery_id: key.delivery_id(),
-            user_id: user_id.to_owned(),
-            task_id: key.task_id(),
-            channel: key.channel(),
-            provider_message_id,
-            attempts,
-            at,
-            reason: None,
-        }
+        Self::of(key, user_id, attempts, at, provider_message_id, None)
     }
 
     /// A `notification.failed` for the delivery `key`.
@@ -274,15 +265,28 @@ impl NotificationOutcome {
         attempts: u32,
         at: Timestamp,
     ) -> Self {
+        Self::of(key, user_id, attempts, at, None, Some(reason))
+    }
+
+    /// The outcome of the delivery `key`; `reason` is `None` exactly when
+    /// it was sent.
+    fn of(
+        key: &BusinessKey,
+        user_id: &str,
+        attempts: u32,
+        at: Timestamp,
+        provider_message_id: Option<String>,
+        reason: Option<ReasonCode>,
+    ) -> Self {
         NotificationOutcome {
             delivery_id: key.delivery_id(),
             user_id: user_id.to_owned(),
             task_id: key.task_id(),
             channel: key.channel(),
-            provider_message_id: None,
+            provider_message_id,
             attempts,
             at,
-            reason: Some(reason),
+            reason,
         }
     }
 
