@@ -146,7 +146,9 @@ fn bulk_size(body: &[u8]) -> usize {
 
 fn oversize(body: &[u8]) -> DeliveryBody {
     let head = head(body).unwrap_or_default();
-    let cut = &body[..body.len().min(crate::rejection::MAX_KEPT_PAYLOAD)];
+    let cut = body
+        .get(..crate::rejection::MAX_KEPT_PAYLOAD)
+        .unwrap_or(body);
     let partial = Partial {
         id: head.id.filter(|s| !s.is_empty()),
         source: head.source,
@@ -294,7 +296,7 @@ fn replace_lone_surrogates(text: &str) -> String {
     let mut i = 0;
     let mut copied = 0;
     while i < bytes.len() {
-        if bytes[i] != b'\\' {
+        if bytes.get(i) != Some(&b'\\') {
             i += 1;
             continue;
         }

@@ -26,16 +26,6 @@
 //!   refuses year 0 and anything past 9999 written this way, and a redelivery
 //!   cannot change that.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 use std::borrow::Cow;
 
 use jiff::Timestamp;
