@@ -15,16 +15,6 @@
 //! - **Never migrated is 200 with `todo_schema_ready 0`** and no other
 //!   series: the database answers, the tables are not there yet.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 mod store;
 
 use component_kit::serve;

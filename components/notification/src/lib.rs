@@ -4,16 +4,6 @@
 //! lives in the `notification-delivery` crate, and the Spin glue shared with
 //! the other services in `component-kit`.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 mod api;
 mod events;
 

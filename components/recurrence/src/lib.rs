@@ -25,16 +25,6 @@
 //!   measured by `tests/host/tests/recurrence_api.rs`). The release build is
 //!   about 0.9 MB, most of it the IANA time-zone database the engine embeds.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 mod events;
 mod payload;
 mod plan;

@@ -2,16 +2,6 @@
 //! `dapr_services`, so one Spin app can run as one Dapr app or be split per
 //! component with one sidecar each (docs/CONTRACT.md, "Dapr behaviour").
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 use component_kit::{serve, vars};
 use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;

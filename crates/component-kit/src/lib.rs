@@ -5,16 +5,6 @@
 //! Each module is one capability, used by every component that needs it.
 
 #![warn(missing_docs)]
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 pub mod dapr;
 pub mod db;
 pub mod log;

@@ -9,16 +9,6 @@
 //! an independent reading.
 
 #![warn(missing_docs)]
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 pub mod api_error;
 pub mod delivery;
 pub mod epoch_micros;

@@ -30,16 +30,6 @@
 //! - [`api`]: paths, bodies, query strings and cursors of the subscriber API.
 
 #![warn(missing_docs)]
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 pub mod api;
 pub mod content;
 pub mod delivery;

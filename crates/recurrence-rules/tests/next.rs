@@ -1,4 +1,11 @@
 //! `next_occurrence`: anchors, late completion, COUNT, UNTIL, series start.
+// Test code: a failed step stops the test loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 use common::{at, ts};

@@ -1,6 +1,13 @@
 //! Property: for INTERVAL=1 rules, the engine produces exactly the dates of
 //! a day-by-day brute-force model, at DTSTART's wall-clock time (or moved
 //! forward by the gap / at the first instant of a fold).
+// Test code: a failed step stops the test loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 use common::oracle::{spec, Spec};

@@ -11,16 +11,6 @@
 //! - [`settings`]: the scheduler's Spin variables, validated.
 
 #![warn(missing_docs)]
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 pub mod plan;
 pub mod reminder;
 pub mod settings;

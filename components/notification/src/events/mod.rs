@@ -13,7 +13,7 @@
 //! - [`outbox`]: `POST /outbox-flush`.
 //!
 //! No input may panic: a trap is an HTTP 500, which Dapr retries forever
-//! (the crate root denies the constructs that can).
+//! (the workspace lints deny the constructs that can, outside tests).
 
 pub mod outbox;
 pub mod reminder;
