@@ -9,9 +9,9 @@ use dapr_pubsub::{CloudEvent, RejectReason};
 use spin_sdk::http::{Request, Response};
 use tracing::Instrument;
 
-use crate::payload::{self, TASK_COMPLETED};
-use crate::plan::{self, Plan};
 use crate::store;
+use recurrence_planning::payload::{self, TASK_COMPLETED};
+use recurrence_planning::plan::{self, Plan};
 
 /// The topic consumed, and the one `task.created` goes to.
 const TOPIC: &str = "task-events";

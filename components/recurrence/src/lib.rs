@@ -3,9 +3,11 @@
 //! recurring task is completed, create its next occurrence exactly once and
 //! announce it as `task.created`; preview a rule's next dates for a UI.
 //!
-//! Routing and auth here, one file per route (`events.rs`, `preview.rs`),
-//! the SQL in `store.rs`, and the decisions as pure, natively tested code
-//! (`payload.rs`, `plan.rs`) over the `recurrence-rules` engine.
+//! The imperative shell, the same shape as the Notification Service:
+//! routing and auth here, one file per route (`events.rs`, `preview.rs`),
+//! the SQL in `store.rs`; every decision is in the `recurrence-planning`
+//! crate (payload, next occurrence, `task.created`, preview query), over
+//! the `recurrence-rules` engine.
 //!
 //! No input may panic: a trap is a 500, which Dapr retries forever.
 //!
@@ -15,7 +17,7 @@
 //!   `occurrence + 1` and COUNT counts tasks, the first being 1, also after a late
 //!   completion that skips dates (`recurrence_rules::Numbering::Tasks`).
 //! - **Identity**: the new id is UUID v5 of `"<series_id>:<occurrence>"`
-//!   (`plan::occurrence_id`), inserted with `ON CONFLICT DO NOTHING`, so
+//!   (`recurrence_planning::plan::occurrence_id`), inserted with `ON CONFLICT DO NOTHING`, so
 //!   duplicates, different events for one completion and concurrent
 //!   deliveries all end in one row and publish the same CloudEvent id.
 //! - **Times**: the row's `completed_at` wins over the event's; anchor `due`
@@ -26,8 +28,6 @@
 //!   about 0.9 MB, most of it the IANA time-zone database the engine embeds.
 
 mod events;
-mod payload;
-mod plan;
 mod preview;
 mod store;
 

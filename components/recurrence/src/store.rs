@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use spin_sdk::pg4::Connection;
 
-use crate::plan::{NewTask, TaskRow};
+use recurrence_planning::plan::{NewTask, TaskRow};
 
 /// Reads the completed task with its series' first `due_at` ([`load_task`]).
 const LOAD_TASK: &str = "SELECT jsonb_build_object('id', t.id, 'series_id', t.series_id, \

@@ -70,7 +70,7 @@ pub type Rejection = (RejectReason, String);
 
 /// Fixed namespace of occurrence ids (UUID v5). Never change it: ids already
 /// published would no longer match.
-const OCCURRENCE_NAMESPACE: Uuid = uuid::uuid!("19471010-6798-461c-a0f3-f9731b0c5aff");
+pub const OCCURRENCE_NAMESPACE: Uuid = uuid::uuid!("19471010-6798-461c-a0f3-f9731b0c5aff");
 
 /// The id of occurrence `occurrence` of series `series_id`: UUID v5 in
 /// [`OCCURRENCE_NAMESPACE`] over the text `"<series_id>:<occurrence>"`

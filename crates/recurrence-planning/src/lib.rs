@@ -1,0 +1,13 @@
+//! What the Recurring Task Service decides, without the I/O: the
+//! `task.completed` payload ([`payload`]), the next occurrence of a
+//! completed task and its `task.created` payload ([`plan`]), and the
+//! preview route's query ([`preview`]), over the `recurrence-rules`
+//! engine. The `recurrence` component routes, runs the SQL and publishes;
+//! every rule it applies is here, tested natively, the same shape as
+//! `notification-delivery` for the Notification Service.
+
+#![warn(missing_docs)]
+
+pub mod payload;
+pub mod plan;
+pub mod preview;
