@@ -27,7 +27,7 @@ use std::time::Duration;
 use futures::future::{select, Either};
 use spin_executor::CancelOnDropToken;
 use spin_sdk::http::conversions::TryIntoOutgoingRequest;
-use spin_sdk::http::{OutgoingBody, OutgoingRequest, Request, Response, SendError};
+use spin_sdk::http::{OutgoingBody, OutgoingRequest, Response, SendError};
 use wasi::clocks::monotonic_clock;
 use wasi::io::streams::OutputStream;
 
@@ -70,7 +70,6 @@ pub async fn call(
         host: host.clone(),
         detail,
     };
-    let request = into_spin(request);
     match within(limit, send(request)).await {
         Some(Ok(response)) => Ok(into_http(response)),
         Some(Err(e @ SendError::Io(_))) => Err(failed(format!(
@@ -80,19 +79,6 @@ pub async fn call(
         Some(Err(e)) => Err(failed(e.to_string())),
         None => Err(CallError::TimedOut { host, limit }),
     }
-}
-
-/// The `http` request as Spin's (the same method, URI, headers and body).
-fn into_spin(request: http::Request<Vec<u8>>) -> Request {
-    let (parts, body) = request.into_parts();
-    let mut builder = Request::builder();
-    builder
-        .method(spin_sdk::http::Method::from(parts.method))
-        .uri(parts.uri.to_string());
-    for (name, value) in &parts.headers {
-        builder.header(name.as_str(), String::from_utf8_lossy(value.as_bytes()));
-    }
-    builder.body(body).build()
 }
 
 /// Spin's response as an `http` response (headers Spin cannot represent
@@ -125,10 +111,17 @@ async fn within<F: Future>(limit: Duration, call: F) -> Option<F::Output> {
 /// gets the request. The host (wasmtime-wasi-http 42, Spin 3.6.3's
 /// defaults) buffers up to 1 MiB before anyone reads; what `check-write`
 /// does not grant before the send is written while the send is under way.
-async fn send(mut request: Request) -> Result<Response, SendError> {
-    let body = std::mem::take(request.body_mut());
-    request.set_header("content-length", body.len().to_string());
-    let (outgoing, _) = request
+/// The head goes to the host through spin-sdk's own conversion of an
+/// `http` request; the answer comes back as Spin's `Response` (spin-sdk's
+/// conversion into an `http` response panics on a header it cannot hold,
+/// [`into_http`] leaves such a header out).
+async fn send(request: http::Request<Vec<u8>>) -> Result<Response, SendError> {
+    let (mut head, body) = request.into_parts();
+    head.headers.insert(
+        http::header::CONTENT_LENGTH,
+        http::HeaderValue::from(body.len()),
+    );
+    let (outgoing, _) = http::Request::from_parts(head, Vec::new())
         .try_into_outgoing_request()
         .map_err(|e| SendError::RequestConversion(e.into()))?;
     let (stream, handle) = writer(&outgoing)?;
