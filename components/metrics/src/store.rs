@@ -60,6 +60,8 @@ pub enum Scrape {
 /// failed on a migrated schema): the caller answers 503 rather than stale
 /// or zero values.
 pub fn scrape() -> Result<Scrape, DbFault> {
+    // Liveness: the request's only connection; nothing here opens another
+    // while it is held (`component_kit::db::Conn`).
     let conn = db::open()?;
     match db::query_one::<Snapshot>(&conn, SCRAPE, &[]) {
         Ok(Some(snapshot)) => {

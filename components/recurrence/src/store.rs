@@ -1,62 +1,78 @@
-//! The SQL of the service: one statement to read, one to create. Rows come
-//! back as one `jsonb` column and parameters go in as text with casts
-//! (component-kit's `db` conventions).
+//! The SQL of the service: one statement reads the completed tasks of a
+//! delivery, one creates their next occurrences, whatever the number of
+//! events in it (docs/CONTRACT.md, "Dapr behaviour": a bulk's database
+//! work does not grow by a round trip per entry). Rows come back as one
+//! `jsonb` column and parameters go in as text with casts (component-kit's
+//! `db` conventions); a set travels as one JSON array.
 //!
-//! Round trips per `task.completed` on the happy path: [`load_task`] (1),
+//! Round trips per delivery on the happy path: [`load_tasks`] (1),
 //! [`insert_next`] (1; a second, rare SELECT only when a concurrent insert
 //! won the race and is not yet visible to the statement's snapshot), then
-//! the publish to the sidecar (1) — three in all. The connection comes from
-//! Spin's pool and is opened once per request, even for a bulk delivery.
+//! the publishes to the sidecar. The connection is the request's one, lent
+//! by `component_kit::dapr::answer_delivery`.
 
 use component_kit::db::{self, DbFault};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 use spin_sdk::pg4::Connection;
 
 use recurrence_planning::plan::{NewTask, TaskRow};
 
-/// Reads the completed task with its series' first `due_at` ([`load_task`]).
-const LOAD_TASK: &str = "SELECT jsonb_build_object('id', t.id, 'series_id', t.series_id, \
-                  'occurrence', t.occurrence, 'due_at', t.due_at, 'remind_at', t.remind_at, \
-                  'completed_at', t.completed_at, 'recurrence_rule', t.recurrence_rule, \
-                  'recurrence_anchor', t.recurrence_anchor, 'timezone', t.timezone, \
-                  'series_start', (SELECT s.due_at FROM tasks s WHERE s.id = t.series_id)) \
-         FROM tasks t WHERE t.id = $1::text::uuid";
-
-/// Inserts the next occurrence unless it exists, and returns it either way
-/// ([`insert_next`]).
-const INSERT_NEXT: &str = "WITH ins AS ( \
-           INSERT INTO tasks (id, user_id, title, description, priority, tags, due_at, remind_at, \
-                              completed, completed_at, recurrence_rule, recurrence_anchor, timezone, \
-                              series_id, occurrence) \
-           SELECT $2::text::uuid, t.user_id, t.title, t.description, t.priority, t.tags, \
-                  $5::text::timestamptz, $6::text::timestamptz, false, NULL, \
-                  t.recurrence_rule, t.recurrence_anchor, t.timezone, $3::text::uuid, $4::int4 \
-           FROM tasks t WHERE t.id = $1::text::uuid \
-           ON CONFLICT DO NOTHING \
-           RETURNING *) \
-         SELECT jsonb_build_object('inserted', true, 'task', to_jsonb(ins)) FROM ins \
-         UNION ALL \
-         SELECT jsonb_build_object('inserted', false, 'task', to_jsonb(t)) FROM tasks t \
-         WHERE t.series_id = $3::text::uuid AND t.occurrence = $4::int4 \
-           AND NOT EXISTS (SELECT 1 FROM ins)";
-
-/// Reads an occurrence by `(series_id, occurrence)` with a new snapshot
-/// ([`insert_next`]'s rare second read).
-const READ_OCCURRENCE: &str =
-    "SELECT jsonb_build_object('inserted', false, 'task', to_jsonb(t)) FROM tasks t \
-         WHERE t.series_id = $1::text::uuid AND t.occurrence = $2::int4";
-
-/// The completed task and, in the same statement, its series' first
-/// `due_at` (the engine's DTSTART: it keeps month ends and DST-gap times
-/// exact across the series). `None`: no such task.
+/// Reads the completed tasks (ids as a JSON array) with their series'
+/// first `due_at` ([`load_tasks`]).
 ///
 /// The series start is a scalar subquery, not a self-join: PostgreSQL then
-/// plans two single-table lookups instead of choosing a join, which halves
-/// the planning time (0.056 -> 0.030 ms, EXPLAIN over 200 plans), and every
-/// statement of this app is planned anew (bench/FINDINGS.md, section 2).
-pub fn load_task(conn: &Connection, task_id: &str) -> Result<Option<TaskRow>, DbFault> {
-    db::query_one(conn, LOAD_TASK, &[db::text(task_id)])
+/// plans single-table lookups instead of choosing a join, which halves the
+/// planning time (bench/FINDINGS.md, section 2).
+const LOAD_TASKS: &str = "\
+SELECT jsonb_build_object('id', t.id, 'series_id', t.series_id,
+           'occurrence', t.occurrence, 'due_at', t.due_at, 'remind_at', t.remind_at,
+           'completed_at', t.completed_at, 'recurrence_rule', t.recurrence_rule,
+           'recurrence_anchor', t.recurrence_anchor, 'timezone', t.timezone,
+           'series_start', (SELECT s.due_at FROM tasks s WHERE s.id = t.series_id))
+FROM tasks t
+WHERE t.id IN (SELECT jsonb_array_elements_text($1::text::jsonb)::uuid)";
+
+/// Inserts every next occurrence that does not exist, copying user,
+/// title, description, priority, tags, rule, anchor and zone from its
+/// completed task, and returns each either way ([`insert_next`]). Rows go
+/// in by id, so concurrent deliveries lock in the same order.
+const INSERT_NEXT: &str = "\
+WITH input AS (
+    SELECT * FROM jsonb_to_recordset($1::text::jsonb) AS i(
+        completed_id uuid, id uuid, series_id uuid, occurrence int4,
+        due_at timestamptz, remind_at timestamptz)
+), ins AS (
+    INSERT INTO tasks (id, user_id, title, description, priority, tags, due_at, remind_at,
+                       completed, completed_at, recurrence_rule, recurrence_anchor, timezone,
+                       series_id, occurrence)
+    SELECT i.id, t.user_id, t.title, t.description, t.priority, t.tags, i.due_at, i.remind_at,
+           false, NULL, t.recurrence_rule, t.recurrence_anchor, t.timezone,
+           i.series_id, i.occurrence
+    FROM input i JOIN tasks t ON t.id = i.completed_id
+    ORDER BY i.id
+    ON CONFLICT DO NOTHING
+    RETURNING *
+)
+SELECT jsonb_build_object('inserted', true, 'task', to_jsonb(ins)) FROM ins
+UNION ALL
+SELECT jsonb_build_object('inserted', false, 'task', to_jsonb(t))
+FROM tasks t JOIN input i ON t.series_id = i.series_id AND t.occurrence = i.occurrence
+WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.series_id = i.series_id AND ins.occurrence = i.occurrence)";
+
+/// Reads occurrences by `(series_id, occurrence)` with a new snapshot
+/// ([`insert_next`]'s rare second read).
+const READ_OCCURRENCES: &str = "\
+SELECT jsonb_build_object('inserted', false, 'task', to_jsonb(t))
+FROM tasks t
+JOIN jsonb_to_recordset($1::text::jsonb) AS i(series_id uuid, occurrence int4)
+  ON t.series_id = i.series_id AND t.occurrence = i.occurrence";
+
+/// The completed tasks of `task_ids` (each with its series' first
+/// `due_at`, the engine's DTSTART: it keeps month ends and DST-gap times
+/// exact across the series), in any order; a missing id has no row.
+pub fn load_tasks(conn: &Connection, task_ids: &[&str]) -> Result<Vec<TaskRow>, DbFault> {
+    db::query_json(conn, LOAD_TASKS, &[db::text(json!(task_ids).to_string())])
 }
 
 /// A stored occurrence and whether this call created it.
@@ -68,10 +84,20 @@ pub struct Stored {
     pub task: Value,
 }
 
-/// Inserts `new` unless its `(series_id, occurrence)` exists, copying user,
-/// title, description, priority, tags, rule, anchor and zone from the
-/// completed task in SQL, and returns the row either way. `None` when the
-/// completed task no longer exists (deleted meanwhile).
+impl Stored {
+    /// Its `(series_id, occurrence)`, to match it with what was asked for.
+    fn key(&self) -> Option<(&str, i64)> {
+        Some((
+            self.task.get("series_id")?.as_str()?,
+            self.task.get("occurrence")?.as_i64()?,
+        ))
+    }
+}
+
+/// Inserts each `(completed task id, new occurrence)` unless its
+/// `(series_id, occurrence)` exists, and answers the stored row of each, in
+/// the order asked (`None` when the completed task no longer exists:
+/// deleted meanwhile). `news` must not repeat an occurrence.
 ///
 /// `ON CONFLICT` names no target on purpose: the id is derived from
 /// `(series_id, occurrence)`, so a racing delivery collides on the primary
@@ -82,30 +108,46 @@ pub struct Stored {
 /// Under READ COMMITTED the statement's snapshot may not show a row that a
 /// concurrent delivery committed while this insert waited on it (ON
 /// CONFLICT sees it, the SELECT does not); then one more SELECT, with a
-/// new snapshot, reads it.
+/// new snapshot, reads those.
 pub fn insert_next(
     conn: &Connection,
-    completed_id: &str,
-    new: &NewTask,
-) -> Result<Option<Stored>, DbFault> {
-    let stored = db::query_one(
+    news: &[(&str, &NewTask)],
+) -> Result<Vec<Option<Stored>>, DbFault> {
+    let input: Vec<Value> = news
+        .iter()
+        .map(|(completed_id, new)| {
+            json!({
+                "completed_id": completed_id, "id": new.id, "series_id": new.series_id,
+                "occurrence": new.occurrence, "due_at": new.due_at, "remind_at": new.remind_at,
+            })
+        })
+        .collect();
+    let mut stored: Vec<Stored> = db::query_json(
         conn,
         INSERT_NEXT,
-        &[
-            db::text(completed_id),
-            db::text(new.id.as_str()),
-            db::text(new.series_id.as_str()),
-            db::int(new.occurrence),
-            db::text(new.due_at.as_str()),
-            db::opt_text(new.remind_at.as_deref()),
-        ],
+        &[db::text(Value::Array(input).to_string())],
     )?;
-    if stored.is_some() {
-        return Ok(stored);
+    let missing: Vec<Value> = news
+        .iter()
+        .filter(|(_, new)| !stored.iter().any(|s| matches(s, new)))
+        .map(|(_, new)| json!({"series_id": new.series_id, "occurrence": new.occurrence}))
+        .collect();
+    if !missing.is_empty() {
+        let again: Vec<Stored> = db::query_json(
+            conn,
+            READ_OCCURRENCES,
+            &[db::text(Value::Array(missing).to_string())],
+        )?;
+        stored.extend(again);
     }
-    db::query_one(
-        conn,
-        READ_OCCURRENCE,
-        &[db::text(new.series_id.as_str()), db::int(new.occurrence)],
-    )
+    let mut out = Vec::with_capacity(news.len());
+    for (_, new) in news {
+        let found = stored.iter().position(|s| matches(s, new));
+        out.push(found.map(|at| stored.swap_remove(at)));
+    }
+    Ok(out)
+}
+
+fn matches(stored: &Stored, new: &NewTask) -> bool {
+    stored.key() == Some((new.series_id.as_str(), i64::from(new.occurrence)))
 }

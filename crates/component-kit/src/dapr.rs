@@ -8,16 +8,20 @@ use dapr_pubsub::{
     DeliveryBody, DeliveryEntry, EntryStatus, OutgoingEvent, RejectReason, RejectedEvent,
 };
 use spin_sdk::http::{Request, Response};
-use tracing::Instrument;
 
+use crate::db::LazyConnection;
 use crate::outbound::{self, CallError};
 use crate::{db, serve, vars};
 
-/// Keeps a dropped event in `rejected_events` (docs/CONTRACT.md, "Dapr
-/// behaviour": a DROP is never lost).
-const KEEP_REJECTED: &str =
-    "INSERT INTO rejected_events (id, source, type, topic, reason, detail, payload) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/// Keeps every dropped event of a delivery in `rejected_events`, in one
+/// statement whatever their number (docs/CONTRACT.md, "Dapr behaviour": a
+/// DROP is never lost; a bulk's database work does not grow by a round
+/// trip per entry).
+const KEEP_REJECTED: &str = "\
+INSERT INTO rejected_events (id, source, type, topic, reason, detail, payload)
+SELECT r.id, r.source, r.type, r.topic, r.reason, r.detail, r.payload
+FROM jsonb_to_recordset($1::text::jsonb)
+    AS r(id text, source text, type text, topic text, reason text, detail text, payload text)";
 
 /// Deadline of one publish to the sidecar (Dapr's own publish timeout is 5 s).
 pub const PUBLISH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -38,52 +42,72 @@ pub enum Outcome {
     },
 }
 
-/// Answers a Dapr delivery on `topic`: each event (one, or each bulk entry)
-/// of `event_type` goes through `handle`; malformed ones are dropped and
-/// kept without it, and events of any other type are acknowledged with a
-/// log line (a topic may carry types this service does not handle).
-/// Each event is handled in an `event` span (CloudEvent id, type, topic,
-/// trace id) and carries the trace it continues (`dapr_pubsub::trace`).
-pub async fn answer_delivery<F>(
-    req: &Request,
-    topic: &str,
-    event_type: &str,
-    mut handle: F,
-) -> Response
+/// One well-formed event of the handled type, with the span every line
+/// about it is written in (CloudEvent id, type, topic, trace id); its
+/// `traceparent` is already the one its handling continues
+/// (`dapr_pubsub::trace`).
+pub struct Incoming {
+    /// The event.
+    pub event: CloudEvent,
+    /// Instrument the event's own work with it (`.instrument(span.clone())`).
+    pub span: tracing::Span,
+}
+
+/// Answers a Dapr delivery on `topic` (one event or a bulk).
+///
+/// Malformed entries are dropped without reaching `handle`; events of any
+/// other type are acknowledged with a log line (a topic may carry types
+/// this service does not handle); the events of `event_type` go to
+/// `handle` together, as one set, and it answers one [`Outcome`] per event,
+/// in order. Every dropped entry is then kept in one statement.
+///
+/// Liveness: the request's one connection is created here and lent to
+/// `handle`, then used again to keep the dropped entries; nothing opens a
+/// second one while it is held ([`db::Conn`]).
+pub async fn answer_delivery<F>(req: &Request, topic: &str, event_type: &str, handle: F) -> Response
 where
-    F: AsyncFnMut(&CloudEvent) -> Outcome,
+    F: AsyncFnOnce(&mut LazyConnection, &[Incoming]) -> Vec<Outcome>,
 {
-    let mut handle = async |event: &CloudEvent| {
-        if event.event_type != event_type {
-            tracing::info!(
-                reason = "ignored_type",
-                "event type not handled here; acknowledged"
-            );
-            return Outcome::Success;
-        }
-        handle(event).await
-    };
     let header = req.header("traceparent").and_then(|v| v.as_str());
+    let mut conn = LazyConnection::default();
     match parse_delivery(req.body()) {
         DeliveryBody::Single(entry) => {
-            serve::delivery(process(entry, topic, header, &mut handle).await)
+            let statuses =
+                answer_entries(vec![entry], topic, event_type, header, &mut conn, handle).await;
+            serve::delivery(statuses.into_iter().next().unwrap_or(AppStatus::Retry))
         }
         DeliveryBody::Bulk(entries) => {
-            let mut statuses = Vec::with_capacity(entries.len());
-            for entry in entries {
-                let entry_id = entry.entry_id.clone().unwrap_or_default();
-                let status = process(entry, topic, header, &mut handle).await;
-                statuses.push(EntryStatus { entry_id, status });
-            }
-            serve::bulk_delivery(&BulkResponse { statuses })
+            let ids: Vec<String> = entries
+                .iter()
+                .map(|e| e.entry_id.clone().unwrap_or_default())
+                .collect();
+            let statuses =
+                answer_entries(entries, topic, event_type, header, &mut conn, handle).await;
+            serve::bulk_delivery(&BulkResponse {
+                statuses: ids
+                    .into_iter()
+                    .zip(statuses)
+                    .map(|(entry_id, status)| EntryStatus { entry_id, status })
+                    .collect(),
+            })
         }
         DeliveryBody::Oversize { entry_ids, partial } => {
-            let kept = reject(rejected(
-                &partial,
+            let span = event_span(
+                partial.id.as_deref(),
+                partial.event_type.as_deref(),
                 topic,
-                RejectReason::TooLarge,
-                RejectReason::TooLarge.as_str().into(),
-            ));
+                None,
+            );
+            let dropped = Dropped {
+                row: rejected(
+                    &partial,
+                    topic,
+                    RejectReason::TooLarge,
+                    RejectReason::TooLarge.as_str().into(),
+                ),
+                span,
+            };
+            let kept = keep(&mut conn, std::slice::from_ref(&dropped));
             match entry_ids {
                 None => serve::delivery(kept),
                 Some(ids) => serve::bulk_delivery(&BulkResponse {
@@ -100,56 +124,116 @@ where
     }
 }
 
-async fn process<F>(
-    entry: DeliveryEntry,
+/// A dropped entry waiting to be kept, and the span to log it in.
+struct Dropped {
+    row: RejectedEvent,
+    span: tracing::Span,
+}
+
+/// The status of every entry, in order.
+async fn answer_entries<F>(
+    entries: Vec<DeliveryEntry>,
     topic: &str,
+    event_type: &str,
     header_traceparent: Option<&str>,
-    handle: &mut F,
-) -> AppStatus
+    conn: &mut LazyConnection,
+    handle: F,
+) -> Vec<AppStatus>
 where
-    F: AsyncFnMut(&CloudEvent) -> Outcome,
+    F: AsyncFnOnce(&mut LazyConnection, &[Incoming]) -> Vec<Outcome>,
 {
-    let mut event = match entry.event {
-        Ok(event) => event,
-        Err((reason, partial)) => {
-            let trace = dapr_pubsub::trace::continued(header_traceparent, None);
-            let span = event_span(
-                partial.id.as_deref(),
-                partial.event_type.as_deref(),
-                topic,
-                trace,
-            );
-            let _entered = span.enter();
-            return reject(rejected(&partial, topic, reason, reason.as_str().into()));
+    let mut statuses = vec![AppStatus::Success; entries.len()];
+    // (entry index, dropped entry)
+    let mut dropped: Vec<(usize, Dropped)> = Vec::new();
+    let mut handled: Vec<(usize, Incoming)> = Vec::new();
+    for (index, entry) in entries.into_iter().enumerate() {
+        let mut event = match entry.event {
+            Ok(event) => event,
+            Err((reason, partial)) => {
+                let trace = dapr_pubsub::trace::continued(header_traceparent, None);
+                let span = event_span(
+                    partial.id.as_deref(),
+                    partial.event_type.as_deref(),
+                    topic,
+                    trace,
+                );
+                let row = rejected(&partial, topic, reason, reason.as_str().into());
+                dropped.push((index, Dropped { row, span }));
+                continue;
+            }
+        };
+        event.traceparent =
+            dapr_pubsub::trace::continued(header_traceparent, event.traceparent.as_deref())
+                .map(str::to_owned);
+        let span = event_span(
+            Some(&event.id),
+            Some(&event.event_type),
+            topic,
+            event.traceparent.as_deref(),
+        );
+        if event.event_type != event_type {
+            span.in_scope(|| {
+                tracing::info!(
+                    reason = "ignored_type",
+                    "event type not handled here; acknowledged"
+                )
+            });
+            continue;
         }
-    };
-    let trace = dapr_pubsub::trace::continued(header_traceparent, event.traceparent.as_deref())
-        .map(str::to_owned);
-    event.traceparent = trace;
-    let span = event_span(
-        Some(&event.id),
-        Some(&event.event_type),
-        topic,
-        event.traceparent.as_deref(),
-    );
-    let outcome = handle(&event).instrument(span.clone()).await;
-    let _entered = span.enter();
-    match outcome {
-        Outcome::Success => AppStatus::Success,
-        Outcome::Retry(why) => {
-            tracing::warn!(reason = "transient", detail = %why, "event will be retried");
-            AppStatus::Retry
+        handled.push((index, Incoming { event, span }));
+    }
+    if !handled.is_empty() {
+        let (indices, incoming): (Vec<usize>, Vec<Incoming>) = handled.into_iter().unzip();
+        let mut outcomes = handle(conn, &incoming).await.into_iter();
+        for (index, incoming) in indices.into_iter().zip(incoming) {
+            // A handler answers every event; one it left out is retried.
+            let outcome = outcomes
+                .next()
+                .unwrap_or_else(|| Outcome::Retry("the handler gave no answer".into()));
+            match outcome {
+                Outcome::Success => {}
+                Outcome::Retry(why) => {
+                    incoming.span.in_scope(|| {
+                        tracing::warn!(reason = "transient", detail = %why, "event will be retried")
+                    });
+                    set(&mut statuses, index, AppStatus::Retry);
+                }
+                Outcome::Drop { reason, detail } => {
+                    let event = incoming.event;
+                    let partial = Partial {
+                        id: Some(event.id),
+                        source: Some(event.source),
+                        event_type: Some(event.event_type),
+                        topic: event.topic,
+                        raw: event.raw,
+                    };
+                    let row = rejected(&partial, topic, reason, detail);
+                    dropped.push((
+                        index,
+                        Dropped {
+                            row,
+                            span: incoming.span,
+                        },
+                    ));
+                }
+            }
         }
-        Outcome::Drop { reason, detail } => {
-            let partial = Partial {
-                id: Some(event.id.clone()),
-                source: Some(event.source.clone()),
-                event_type: Some(event.event_type.clone()),
-                topic: event.topic.clone(),
-                raw: event.raw.clone(),
-            };
-            reject(rejected(&partial, topic, reason, detail))
+    }
+    if !dropped.is_empty() {
+        // Kept in the order the entries came.
+        dropped.sort_by_key(|(index, _)| *index);
+        let (indices, rows): (Vec<usize>, Vec<Dropped>) = dropped.into_iter().unzip();
+        let status = keep(conn, &rows);
+        for index in indices {
+            set(&mut statuses, index, status);
         }
+    }
+    statuses
+}
+
+fn set(statuses: &mut [AppStatus], index: usize, status: AppStatus) {
+    if let Some(slot) = statuses.get_mut(index) {
+        *slot = status;
     }
 }
 
@@ -179,50 +263,58 @@ fn event_span(
     span
 }
 
+/// The row of a dropped event. Its `topic` is the route's, never what the
+/// envelope claims (docs/CONTRACT.md, "Metrics": a label from a bounded
+/// set); the claim stays in the kept payload.
 fn rejected(partial: &Partial, topic: &str, reason: RejectReason, detail: String) -> RejectedEvent {
     RejectedEvent {
         id: partial.id.clone(),
         source: partial.source.clone(),
         event_type: partial.event_type.clone(),
-        topic: partial.topic.clone().unwrap_or_else(|| topic.to_owned()),
+        topic: topic.to_owned(),
         reason,
         detail,
         payload: truncate_utf8(&partial.raw, MAX_KEPT_PAYLOAD).to_owned(),
     }
 }
 
-/// Logs the drop and keeps the event. If it cannot be kept (database down)
-/// the answer is RETRY instead, so the event is never lost.
-fn reject(event: RejectedEvent) -> AppStatus {
-    let event = event.storable();
-    tracing::warn!(
-        reason = event.reason.as_str(),
-        detail = %event.detail,
-        "event dropped"
-    );
-    let kept = db::open().and_then(|conn| {
+/// Logs each drop in its event's span and keeps them all in one statement
+/// on the request's connection. If they cannot be kept (database down) the
+/// answer is RETRY instead, so no event is ever lost.
+fn keep(conn: &mut LazyConnection, dropped: &[Dropped]) -> AppStatus {
+    let rows: Vec<serde_json::Value> = dropped
+        .iter()
+        .map(|d| {
+            let row = d.row.clone().storable();
+            d.span.in_scope(|| {
+                tracing::warn!(reason = row.reason.as_str(), detail = %row.detail, "event dropped")
+            });
+            serde_json::json!({
+                "id": row.id, "source": row.source, "type": row.event_type, "topic": row.topic,
+                "reason": row.reason.as_str(), "detail": row.detail, "payload": row.payload,
+            })
+        })
+        .collect();
+    let kept = conn.get().and_then(|conn| {
         db::execute(
-            &conn,
+            conn,
             KEEP_REJECTED,
-            &[
-                db::opt_text(event.id.clone()),
-                db::opt_text(event.source.clone()),
-                db::opt_text(event.event_type.clone()),
-                db::text(event.topic.clone()),
-                db::text(event.reason.as_str()),
-                db::text(event.detail.clone()),
-                db::text(event.payload.clone()),
-            ],
+            &[db::text(serde_json::Value::Array(rows).to_string())],
         )
     });
     match kept {
         Ok(_) => AppStatus::Drop,
         Err(e) => {
-            tracing::warn!(
-                reason = "rejected_event_not_stored",
-                detail = %e,
-                "could not keep dropped event; asking for redelivery"
-            );
+            conn.reset();
+            for d in dropped {
+                d.span.in_scope(|| {
+                    tracing::warn!(
+                        reason = "rejected_event_not_stored",
+                        detail = %e,
+                        "could not keep dropped event; asking for redelivery"
+                    )
+                });
+            }
             AppStatus::Retry
         }
     }

@@ -7,6 +7,8 @@
 //! with explicit casts (`$1::text::uuid`), which keeps one way of binding
 //! every type.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use spin_sdk::pg4::{Connection, DbValue, ParameterValue, PgError, QueryError};
@@ -18,14 +20,15 @@ use crate::vars::{self, MissingVariable};
 pub const SCHEMA_VERSION: &str = "0006_metric_counts";
 
 /// The connection of one request, opened on first use and shared by every
-/// entry of a bulk delivery; [`LazyConnection::reset`] after a fault, so
-/// the next entry opens a new one instead of reusing a broken one.
+/// step of it (every entry of a bulk delivery, and keeping the dropped
+/// ones); [`LazyConnection::reset`] after a fault, so the next step opens a
+/// new one instead of reusing a broken one.
 #[derive(Default)]
-pub struct LazyConnection(Option<Connection>);
+pub struct LazyConnection(Option<Conn>);
 
 impl LazyConnection {
     /// The open connection, opening it if needed.
-    pub fn get(&mut self) -> Result<&Connection, DbFault> {
+    pub fn get(&mut self) -> Result<&Conn, DbFault> {
         match &mut self.0 {
             Some(conn) => Ok(conn),
             empty => Ok(empty.insert(open()?)),
@@ -74,6 +77,10 @@ pub enum DbError {
     /// A row is not the jsonb value the statement is written to produce.
     #[error("unexpected row shape: {0}")]
     RowShape(String),
+    /// The request already holds a connection ([`Conn`]): a defect of the
+    /// code, refused rather than risking a pool deadlock.
+    #[error("a second connection was asked for while one is held")]
+    SecondConnection,
 }
 
 impl From<DbError> for DbFault {
@@ -111,10 +118,52 @@ impl DbFault {
     }
 }
 
-/// Opens a connection to `database_url`.
-pub fn open() -> Result<Connection, DbFault> {
+/// Whether this instance (one request: Spin instantiates a component per
+/// request) holds a connection now.
+static HELD: AtomicBool = AtomicBool::new(false);
+
+/// A pooled connection; at most one is held per request.
+///
+/// Liveness (docs/CONTRACT.md, "Dapr behaviour"): Spin 3.6.3 pools 64
+/// connections per address and a checkout waits without limit, so a
+/// request that holds one connection while it asks for another can wait
+/// for ever once 64 requests do the same. Every route therefore opens one
+/// connection and passes it down (`&Conn`, or a [`LazyConnection`]), and
+/// [`open`] refuses a second one while the first is held: a violation
+/// becomes a visible fault (RETRY, 503) instead of a hang.
+pub struct Conn(Connection);
+
+impl std::ops::Deref for Conn {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.0
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        HELD.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Opens the request's connection to `database_url`; fails with
+/// [`DbError::SecondConnection`] while this request already holds one.
+pub fn open() -> Result<Conn, DbFault> {
     let url = vars::get("database_url").map_err(DbError::from)?;
-    Ok(Connection::open(&url)?)
+    if HELD.swap(true, Ordering::SeqCst) {
+        tracing::error!(
+            reason = "second_connection",
+            "a second database connection was asked for while one is held; refused"
+        );
+        return Err(DbError::SecondConnection.into());
+    }
+    match Connection::open(&url) {
+        Ok(conn) => Ok(Conn(conn)),
+        Err(e) => {
+            HELD.store(false, Ordering::SeqCst);
+            Err(e.into())
+        }
+    }
 }
 
 /// A text parameter (cast it in SQL: `$1::text::uuid`).

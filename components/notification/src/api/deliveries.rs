@@ -77,6 +77,8 @@ const PAGE_AFTER: &str = concat!(
 /// failures for users who never registered as subscribers.
 pub fn list(user_id: &str, query: &str) -> Result<Response, Refusal> {
     let query = ListQuery::from_query(query)?;
+    // Liveness: the request's only connection; nothing here opens another
+    // while it is held (`component_kit::db::Conn`).
     let conn = db::open()?;
     // One row more than the page tells whether another page follows.
     let fetch = (query.limit + 1).to_string();

@@ -51,6 +51,8 @@ struct Registered {
 /// keeps the one already stored.
 pub fn register(user_id: &str, body: &[u8]) -> Result<Response, Refusal> {
     let input = DeviceInput::from_json(body)?;
+    // Liveness: the request's only connection; nothing here opens another
+    // while it is held (`component_kit::db::Conn`).
     let conn = db::open()?;
     // One round trip: the previous owner (statement snapshot), the upsert
     // gated on the subscriber existing, and `xmax = 0` telling an insert
@@ -94,6 +96,8 @@ pub fn register(user_id: &str, body: &[u8]) -> Result<Response, Refusal> {
 /// subscriber (or the subscriber exists); a token registered to another
 /// subscriber is left alone.
 pub fn unregister(user_id: &str, token: &str) -> Result<Response, Refusal> {
+    // Liveness: the request's only connection; nothing here opens another
+    // while it is held (`component_kit::db::Conn`).
     let conn = db::open()?;
     db::execute(&conn, UNREGISTER, &[db::text(token), db::text(user_id)])?;
     Ok(serve::no_content())

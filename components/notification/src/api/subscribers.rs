@@ -69,6 +69,8 @@ const PUT: &str = concat!(
 
 /// `GET`: the subscriber, or 404.
 pub fn get(user_id: &str) -> Result<Response, Refusal> {
+    // Liveness: the request's only connection; nothing here opens another
+    // while it is held (`component_kit::db::Conn`).
     let conn = db::open()?;
     let found: Option<Subscriber> = db::query_one(&conn, GET, &[db::text(user_id)])?;
     match found {
@@ -81,6 +83,8 @@ pub fn get(user_id: &str) -> Result<Response, Refusal> {
 /// their defaults), keeps its devices, and answers it in one round trip.
 pub fn put(user_id: &str, body: &[u8]) -> Result<Response, Refusal> {
     let input = SubscriberInput::from_json(body)?;
+    // Liveness: the request's only connection; nothing here opens another
+    // while it is held (`component_kit::db::Conn`).
     let conn = db::open()?;
     let stored: Option<Subscriber> = db::query_one(
         &conn,

@@ -18,7 +18,7 @@
 
 use std::time::Duration;
 
-use component_kit::dapr::{self, Outcome, PublishError, Sidecar};
+use component_kit::dapr::{self, Incoming, Outcome, PublishError, Sidecar};
 use component_kit::db::{DbFault, LazyConnection};
 use component_kit::outbound;
 use component_kit::{log, serve, vars};
@@ -47,22 +47,33 @@ pub async fn handle(req: Request) -> Response {
     if *req.method() != Method::Post {
         return serve::method_not_allowed("POST");
     }
-    let mut worker = ReminderWorker::new();
     dapr::answer_delivery(
         &req,
         TOPIC,
         ReminderDue::EVENT_TYPE,
-        async |event: &CloudEvent| worker.handle(event).await,
+        async |conn: &mut LazyConnection, events: &[Incoming]| {
+            let mut worker = ReminderWorker { config: None, conn };
+            let mut outcomes = Vec::with_capacity(events.len());
+            for incoming in events {
+                let outcome = worker
+                    .handle(&incoming.event)
+                    .instrument(incoming.span.clone())
+                    .await;
+                outcomes.push(outcome);
+            }
+            outcomes
+        },
     )
     .await
 }
 
 /// What one request sets up once, however many bulk entries it carries.
-struct ReminderWorker {
+struct ReminderWorker<'c> {
     /// Read at the first reminder that gets as far as delivering: a bulk of
     /// ignored types or malformed events reads no variable.
     config: Option<EventConfig>,
-    conn: LazyConnection,
+    /// The request's one connection, lent by `answer_delivery`.
+    conn: &'c mut LazyConnection,
 }
 
 /// The variables of the event path, read once per request.
@@ -91,15 +102,7 @@ impl EventConfig {
     }
 }
 
-impl ReminderWorker {
-    /// The variables are read and the connection opened on first use.
-    fn new() -> Self {
-        ReminderWorker {
-            config: None,
-            conn: LazyConnection::default(),
-        }
-    }
-
+impl ReminderWorker<'_> {
     /// Handles one CloudEvent of the `reminders` topic.
     async fn handle(&mut self, event: &CloudEvent) -> Outcome {
         let reminder = match ReminderDue::from_value(&event.data) {
