@@ -1,8 +1,11 @@
 //! `GET /dapr/subscribe`: the topics of the services named in
 //! `dapr_services`, so one Spin app can run as one Dapr app or be split per
-//! component with one sidecar each (docs/CONTRACT.md, "Dapr behaviour").
+//! component with one sidecar each, each asking for bulk deliveries of
+//! `bulk_max_messages` events (`0`: one event per request) waiting at most
+//! `bulk_max_await_ms` (docs/CONTRACT.md, "Dapr behaviour").
 
 use component_kit::{serve, vars};
+use dapr_pubsub::BulkSubscribe;
 use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -23,7 +26,14 @@ fn route(req: Request) -> Response {
     }
     let services = vars::get_or("dapr_services", "notification,recurrence");
     let pubsub = vars::get_or("pubsub_name", "kafka-pubsub");
-    match dapr_pubsub::subscriptions_for(&services, &pubsub) {
+    let (bulk, unusable) = BulkSubscribe::from_settings(
+        &vars::get_or("bulk_max_messages", "100"),
+        &vars::get_or("bulk_max_await_ms", "1000"),
+    );
+    for e in &unusable {
+        tracing::warn!(reason = "invalid_configuration", detail = %e, "bulk setting replaced");
+    }
+    match dapr_pubsub::subscriptions_for(&services, &pubsub, bulk) {
         Ok(subs) => serve::json(200, &subs),
         Err(err) => {
             tracing::warn!(

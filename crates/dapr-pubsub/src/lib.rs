@@ -25,4 +25,4 @@ pub use delivery::{
 pub use payload::{parse_event_time, EventTimeError, FieldError, Fields};
 pub use publish::{publish_request, publish_succeeded, OutgoingEvent};
 pub use rejection::{RejectReason, RejectedEvent};
-pub use subscription::{subscriptions_for, Subscription, UnknownService};
+pub use subscription::{subscriptions_for, BulkSubscribe, Subscription, UnknownService};

@@ -58,7 +58,7 @@ impl Lookup {
 }
 
 /// The subscriber columns the event path reads.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct Recipient {
     /// E-mail address; `None` or empty: no e-mail channel.
     pub email: Option<String>,

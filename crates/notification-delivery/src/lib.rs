@@ -14,6 +14,8 @@
 //! Map of the crate:
 //! - [`delivery`]: one `reminder.due` from lookup to answer, around the
 //!   [`Delivery`] value that carries each delivery through the handler.
+//! - [`batch`]: the reminders of one Dapr delivery (single or bulk) as one
+//!   set: one lookup, claim and record for all, each key once.
 //! - [`events`]: `reminder.due` validation (DROP reasons) and the
 //!   `notification.sent` / `notification.failed` payload.
 //! - [`keys`]: channels, business key → delivery id (UUID v5) and
@@ -31,6 +33,7 @@
 
 #![warn(missing_docs)]
 pub mod api;
+pub mod batch;
 pub mod content;
 pub mod delivery;
 pub mod email;

@@ -90,7 +90,8 @@ async fn dapr_subscribe_lists_the_configured_services() {
     let subs: serde_json::Value = serde_json::from_str(&body).expect("json");
     assert_eq!(
         subs,
-        serde_json::json!([{"pubsubname":"other","topic":"task-events","route":"/events/task-events","deadLetterTopic":"task-events-dlq"}])
+        serde_json::json!([{"pubsubname":"other","topic":"task-events","route":"/events/task-events","deadLetterTopic":"task-events-dlq",
+                            "bulkSubscribe": {"enabled": true, "maxMessagesCount": 100, "maxAwaitDurationMs": 1000}}])
     );
 }
 

@@ -7,14 +7,18 @@
 //! a compare-and-set and a lease before any provider call (`store::claim`), and
 //! the outcome is written with that lease. What every result means is
 //! decided in `notification_delivery::delivery`; the files here do the I/O:
-//! - [`reminder`]: `POST /events/reminders`, one event end to end (variables, provider calls through
-//!   `component_kit::outbound`, publishes);
-//! - [`store`]: its three SQL round trips (lookup, claim, record);
+//! - [`reminder`]: `POST /events/reminders`, the reminders of one
+//!   delivery (single or bulk) end to end, as one set, in named steps;
+//! - [`providers`]: their e-mail and push calls, concurrent within bounds
+//!   and deadlines (through `component_kit::outbound`);
+//! - [`store`]: the three SQL round trips of a delivery (lookup, claim,
+//!   record), whatever the number of reminders in it;
 //! - [`outbox`]: `POST /outbox-flush`.
 //!
 //! No input may panic: a trap is an HTTP 500, which Dapr retries forever
 //! (the workspace lints deny the constructs that can, outside tests).
 
 pub mod outbox;
+mod providers;
 pub mod reminder;
 mod store;

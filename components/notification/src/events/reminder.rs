@@ -1,48 +1,51 @@
-//! One `reminder.due`: lookup, claim, provider calls, publish, record.
+//! `POST /events/reminders`: the `reminder.due` events of one Dapr
+//! delivery (a single event or a bulk), handled as one set in named steps:
 //!
-//! Database round trips on the happy path: 1 lookup (subscriber, devices
-//! and cached FCM token), 2 claim, 3 record (which also caches a minted
-//! token and deletes dead device tokens). Outcome events are published
-//! between 2 and 3 (see `store::record` for why that order is safe). What
-//! each result means is decided by `notification_delivery::delivery`; this
-//! file only moves the deliveries from one I/O step to the next.
+//! 1. [`store::lookup`]: every user's subscriber and devices, and the
+//!    cached FCM token (one statement);
+//! 2. plan ([`ReminderSet::plan`], each business key once) and
+//!    [`store::claim`] (one statement);
+//! 3. [`providers::call_all`]: the e-mails and pushes, concurrently within
+//!    bounds and deadlines;
+//! 4. [`publish_outcomes`]: every final outcome, concurrently;
+//! 5. [`store::record`]: everything learnt (one statement);
+//! 6. one log line per delivery and one answer per event.
 //!
-//! The provider calls: the e-mail and every push at the same time, each
-//! delivery settled in place with its answer. Push is one FCM
-//! `messages:send` per device token, with one access-token refresh when FCM
-//! refuses the token (401 UNAUTHENTICATED, read as `provider_auth_failed`);
-//! the token comes from the Postgres cache when it is fresh, else it is
-//! minted once per request (RS256 JWT exchanged at `{oauth}/token`). A
-//! minted token is not written here: it is upserted by the statement that
-//! records the outcomes, so minting costs no extra database round trip.
+//! Three statements per delivery whatever the number of reminders in it.
+//! Outcome events are published between 3 and 5 (see `store::record` for
+//! why that order is safe). What each result means is decided by
+//! `notification_delivery::{batch, delivery}`; this file only moves the
+//! deliveries from one I/O step to the next.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use component_kit::dapr::{self, Incoming, Outcome, PublishError, Sidecar};
 use component_kit::db::{DbFault, LazyConnection};
-use component_kit::outbound;
+use component_kit::outbound::bounded;
 use component_kit::{log, serve, vars};
-use dapr_pubsub::CloudEvent;
-use futures::future::join_all;
 use jiff::Timestamp;
-use notification_delivery::delivery::{self, Lookup, MAX_DEVICES};
-use notification_delivery::fcm::{build_send_request, build_token_request, parse_token_response};
-use notification_delivery::{
-    render_reminder, AccessToken, Attempt, BusinessKey, Channel, Delivery, EmailMessage,
-    EventSettings, FcmConfig, NotificationOutcome, ProviderRequest, ProviderResponse, PushMessage,
-    ReasonCode, ReminderContent, ReminderDue, ServiceAccount, Step,
-};
+use notification_delivery::batch::ReminderSet;
+use notification_delivery::delivery::MAX_DEVICES;
+use notification_delivery::{EventSettings, NotificationOutcome, ReminderDue, Step};
 use spin_sdk::http::{Method, Request, Response};
-use tracing::Instrument;
 
-use super::store;
+use super::{providers, store};
 
 /// The topic consumed.
 const TOPIC: &str = "reminders";
 
-/// Answers a Dapr delivery of `reminders`; each event (or bulk entry) is
-/// answered on its own, all sharing one set of variables and one database
-/// connection.
+/// Outcome publishes of one delivery in flight at once (the sidecar is on
+/// localhost; 32 publishes 200 outcomes in about seven rounds).
+const PUBLISHES_IN_FLIGHT: usize = 32;
+
+/// No publish starts later than this after the claim, so the record
+/// statement runs inside the claim's lease; an outcome left unpublished is
+/// recorded so, and the redelivery or the outbox flush publishes it.
+const PUBLISH_WINDOW: Duration = Duration::from_secs(45);
+
+/// Answers a Dapr delivery of `reminders`; its events are handled together
+/// on the request's one connection (lent by `answer_delivery`), each
+/// answered on its own.
 pub async fn handle(req: Request) -> Response {
     if *req.method() != Method::Post {
         return serve::method_not_allowed("POST");
@@ -51,29 +54,9 @@ pub async fn handle(req: Request) -> Response {
         &req,
         TOPIC,
         ReminderDue::EVENT_TYPE,
-        async |conn: &mut LazyConnection, events: &[Incoming]| {
-            let mut worker = ReminderWorker { config: None, conn };
-            let mut outcomes = Vec::with_capacity(events.len());
-            for incoming in events {
-                let outcome = worker
-                    .handle(&incoming.event)
-                    .instrument(incoming.span.clone())
-                    .await;
-                outcomes.push(outcome);
-            }
-            outcomes
-        },
+        async |conn: &mut LazyConnection, events: &[Incoming]| deliver_all(conn, events).await,
     )
     .await
-}
-
-/// What one request sets up once, however many bulk entries it carries.
-struct ReminderWorker<'c> {
-    /// Read at the first reminder that gets as far as delivering: a bulk of
-    /// ignored types or malformed events reads no variable.
-    config: Option<EventConfig>,
-    /// The request's one connection, lent by `answer_delivery`.
-    conn: &'c mut LazyConnection,
 }
 
 /// The variables of the event path, read once per request.
@@ -102,321 +85,230 @@ impl EventConfig {
     }
 }
 
-impl ReminderWorker<'_> {
-    /// Handles one CloudEvent of the `reminders` topic.
-    async fn handle(&mut self, event: &CloudEvent) -> Outcome {
-        let reminder = match ReminderDue::from_value(&event.data) {
-            Ok(reminder) => reminder,
-            Err(e) => {
-                return Outcome::Drop {
+/// A well-formed reminder's event: its trace and the span of its lines.
+struct Origin<'a> {
+    /// Index of the event in the delivery.
+    at: usize,
+    event: &'a Incoming,
+    /// `reminder` span (task id) inside the event's span.
+    span: tracing::Span,
+}
+
+/// One outcome per event, in order.
+async fn deliver_all(conn: &mut LazyConnection, events: &[Incoming]) -> Vec<Outcome> {
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; events.len()];
+    let mut reminders = Vec::new();
+    let mut origins = Vec::new();
+    for (at, event) in events.iter().enumerate() {
+        match ReminderDue::from_value(&event.event.data) {
+            Ok(reminder) => {
+                let span = tracing::info_span!(parent: &event.span, "reminder", task_id = %reminder.task_id);
+                origins.push(Origin { at, event, span });
+                reminders.push(reminder);
+            }
+            Err(e) => decide(
+                &mut outcomes,
+                at,
+                Outcome::Drop {
                     reason: e.drop_reason(),
                     detail: e.drop_detail(),
+                },
+            ),
+        }
+    }
+    if !reminders.is_empty() {
+        // Read only when a reminder gets as far as delivering: a delivery
+        // of ignored types or malformed events reads no variable.
+        let config = EventConfig::read();
+        match deliver(conn, &config, reminders, &origins).await {
+            Ok(answers) => {
+                for (origin, answer) in origins.iter().zip(answers) {
+                    decide(&mut outcomes, origin.at, answer);
                 }
             }
-        };
-        let span = tracing::info_span!("reminder", task_id = %reminder.task_id);
-        let traceparent = event.traceparent.as_deref();
-        match self
-            .deliver(event, &reminder, traceparent)
-            .instrument(span)
-            .await
-        {
-            Ok(outcome) => outcome,
             Err(fault) => {
-                self.conn.reset();
-                Outcome::Retry(format!("database: {fault}"))
-            }
-        }
-    }
-
-    async fn deliver(
-        &mut self,
-        event: &CloudEvent,
-        reminder: &ReminderDue,
-        traceparent: Option<&str>,
-    ) -> Result<Outcome, DbFault> {
-        let conn = self.conn.get()?;
-        let EventConfig { settings, sidecar } = self.config.get_or_insert_with(EventConfig::read);
-        let (settings, sidecar) = (&*settings, &*sidecar);
-        let user_id = reminder.user_id.as_str();
-
-        // Round trip 1: subscriber, devices, cached token.
-        let lookup = store::lookup(conn, user_id, settings.token_cache_key())?;
-        if lookup.devices.len() >= MAX_DEVICES {
-            tracing::warn!(
-                user_id,
-                limit = MAX_DEVICES,
-                "subscriber has more devices than one reminder pushes to"
-            );
-        }
-        let mut deliveries = delivery::plan(reminder, &lookup, settings.ready());
-        if deliveries.is_empty() {
-            tracing::info!("reminder has no channel to deliver");
-            return Ok(Outcome::Success);
-        }
-
-        // Round trip 2: the claim.
-        let rows = store::claim(conn, reminder, &deliveries)?;
-        delivery::apply_claims(
-            &mut deliveries,
-            &rows,
-            settings.policy,
-            user_id,
-            Timestamp::now(),
-        );
-
-        // The providers, for what this handler holds.
-        let minted =
-            call_providers(settings, reminder, &lookup, &mut deliveries, traceparent).await;
-        // Provider error bodies may echo a secret: scrub before logging or storing.
-        let mut secrets = settings.secrets();
-        if let Some(token) = &minted {
-            secrets.add(token.secret());
-        }
-        if let Some(token) = lookup
-            .fcm_token
-            .as_ref()
-            .and_then(|t| t.fresh(Timestamp::now()))
-        {
-            secrets.add(token.secret());
-        }
-
-        // Every final outcome is published before the write (see store::record).
-        join_all(deliveries.iter_mut().map(|d| async move {
-            if let Some(outcome) = d.outcome_event(user_id) {
-                let published = publish(sidecar, &outcome, traceparent).await;
-                d.publish_error = published.err().map(|e| e.to_string());
-            }
-        }))
-        .await;
-
-        // Round trip 3: the write.
-        let extras = store::Extras {
-            user_id,
-            minted: minted
-                .as_ref()
-                .and_then(|token| Some((settings.client_email.as_deref()?, token))),
-        };
-        let expected = deliveries
-            .iter()
-            .filter(|d| matches!(d.step, Step::Settle { .. }))
-            .count();
-        let written = store::record(conn, &deliveries, &extras, &secrets)?;
-        if written.settled < expected {
-            tracing::warn!(
-                expected,
-                written = written.settled,
-                reason = "lease_lost",
-                "a delivery's lease ran out before its outcome was written; the handler that took it over records it"
-            );
-        }
-
-        for d in &deliveries {
-            let why = settings.not_configured(d.key.channel());
-            if let Some((level, mut fields)) = d.log_line(&event.id, why.as_deref()) {
-                secrets.scrub_json(&mut fields);
-                log::json(level, "delivery", &fields);
-            }
-        }
-        Ok(match delivery::retry_reason(&deliveries) {
-            None => Outcome::Success,
-            Some(why) => Outcome::Retry(why),
-        })
-    }
-}
-
-/// Deadline of one provider call (relay, FCM send, token endpoint).
-const PROVIDER_TIMEOUT: Duration = Duration::from_secs(8);
-
-/// Calls the providers for every delivery that needs a call and settles
-/// it; answers the access token minted on the way (to be cached), if any.
-async fn call_providers(
-    settings: &EventSettings,
-    reminder: &ReminderDue,
-    lookup: &Lookup,
-    deliveries: &mut [Delivery],
-    traceparent: Option<&str>,
-) -> Option<AccessToken> {
-    let (emails, pushes): (Vec<&mut Delivery>, Vec<&mut Delivery>) = deliveries
-        .iter_mut()
-        .filter(|d| d.needs_call())
-        .partition(|d| d.key.channel() == Channel::Email);
-    if emails.is_empty() && pushes.is_empty() {
-        return None;
-    }
-    let content = render_reminder(&reminder.title, reminder.due_at, lookup.timezone());
-    let content = &content;
-    let email_calls = join_all(emails.into_iter().map(|d| async move {
-        let attempt = match &settings.relay {
-            Ok(relay) => {
-                let message = EmailMessage::for_reminder(&d.key, content);
-                // The delivery id is the idempotency key (Resend's
-                // `Idempotency-Key`), so even a re-send after a lost
-                // outcome write is collapsed by the provider.
-                match send(relay.build_request(&message), traceparent).await {
-                    Ok(response) => relay.classify(&response, Timestamp::now()),
-                    Err(failure) => failure,
+                conn.reset();
+                for origin in &origins {
+                    decide(
+                        &mut outcomes,
+                        origin.at,
+                        Outcome::Retry(format!("database: {fault}")),
+                    );
                 }
             }
-            Err(why) => Attempt::not_configured(why),
-        };
-        (d, attempt)
-    }));
-    let push_calls = async {
-        if pushes.is_empty() {
-            return (Vec::new(), None);
         }
-        match &settings.fcm {
-            Ok(fcm) => {
-                let cached = lookup
-                    .fcm_token
-                    .as_ref()
-                    .and_then(|t| t.fresh(Timestamp::now()));
-                let mut tokens = TokenSource {
-                    fcm,
-                    service_account_json: &settings.service_account_json,
-                    current: cached,
-                    minted: None,
-                    traceparent,
-                };
-                let push = Push {
-                    fcm,
-                    content,
-                    due_at: reminder.due_at,
-                    traceparent,
-                };
-                let attempts = push.send_all(&mut tokens, pushes).await;
-                (attempts, tokens.minted)
-            }
-            Err(why) => {
-                let failure = Attempt::not_configured(why);
-                (
-                    pushes.into_iter().map(|d| (d, failure.clone())).collect(),
-                    None,
-                )
-            }
+    }
+    outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Outcome::Retry("not handled".into())))
+        .collect()
+}
+
+fn decide(outcomes: &mut [Option<Outcome>], at: usize, outcome: Outcome) {
+    if let Some(slot) = outcomes.get_mut(at) {
+        *slot = Some(outcome);
+    }
+}
+
+/// Steps 1 to 6 for the well-formed reminders; one answer per reminder.
+async fn deliver(
+    conn: &mut LazyConnection,
+    config: &EventConfig,
+    reminders: Vec<ReminderDue>,
+    origins: &[Origin<'_>],
+) -> Result<Vec<Outcome>, DbFault> {
+    let conn = conn.get()?;
+    let settings = &config.settings;
+
+    // 1. Subscribers, devices, cached token.
+    let mut users: Vec<&str> = reminders.iter().map(|r| r.user_id.as_str()).collect();
+    users.sort_unstable();
+    users.dedup();
+    let lookups = store::lookup(conn, &users, settings.token_cache_key())?;
+    for user in lookups
+        .users
+        .iter()
+        .filter(|u| u.devices.len() >= MAX_DEVICES)
+    {
+        tracing::warn!(
+            user_id = %user.user_id,
+            limit = MAX_DEVICES,
+            "subscriber has more devices than one reminder pushes to"
+        );
+    }
+    let cached = lookups
+        .fcm_token
+        .as_ref()
+        .and_then(|t| t.fresh(Timestamp::now()));
+
+    // 2. Plan and claim.
+    let mut set = ReminderSet::plan(reminders, &lookups, settings.ready());
+    if set.deliveries.is_empty() {
+        for origin in origins {
+            origin
+                .span
+                .in_scope(|| tracing::info!("reminder has no channel to deliver"));
         }
+        return Ok(origins.iter().map(|_| Outcome::Success).collect());
+    }
+    let rows = store::claim(conn, &set)?;
+    let claimed = Instant::now();
+    set.apply_claims(&rows, settings.policy, Timestamp::now());
+
+    // 3. The providers, for what this handler holds.
+    let traceparents: Vec<Option<&str>> = origins
+        .iter()
+        .map(|o| o.event.event.traceparent.as_deref())
+        .collect();
+    let minted =
+        providers::call_all(settings, &mut set, &traceparents, cached.clone(), claimed).await;
+    // Provider error bodies may echo a secret: scrub before logging or storing.
+    let mut secrets = settings.secrets();
+    for token in minted.iter().chain(cached.iter()) {
+        secrets.add(token.secret());
+    }
+
+    // 4. Every final outcome is published before the write (see store::record).
+    publish_outcomes(&config.sidecar, &mut set, &traceparents, claimed).await;
+
+    // 5. The write.
+    let dead_tokens = set
+        .deliveries
+        .iter()
+        .enumerate()
+        .filter_map(|(at, d)| Some((set.user_of(at), d.dead_token()?)))
+        .collect();
+    let extras = store::Extras {
+        dead_tokens,
+        minted: minted
+            .as_ref()
+            .and_then(|token| Some((settings.client_email.as_deref()?, token))),
     };
-    let (email_attempts, (push_attempts, minted)) = futures::join!(email_calls, push_calls);
-    let now = Timestamp::now();
-    for (d, attempt) in email_attempts.into_iter().chain(push_attempts) {
-        d.settle(settings.policy, attempt, now);
+    let expected = set
+        .deliveries
+        .iter()
+        .filter(|d| matches!(d.step, Step::Settle { .. }))
+        .count();
+    let written = store::record(conn, &set.deliveries, &extras, &secrets)?;
+    if written.settled < expected {
+        tracing::warn!(
+            expected,
+            written = written.settled,
+            reason = "lease_lost",
+            "a delivery's lease ran out before its outcome was written; the handler that took it over records it"
+        );
     }
-    minted
-}
 
-/// What the reminder's pushes need besides the keys.
-struct Push<'a> {
-    fcm: &'a FcmConfig,
-    content: &'a ReminderContent,
-    due_at: Option<Timestamp>,
-    traceparent: Option<&'a str>,
-}
-
-impl Push<'_> {
-    /// Sends one push per delivery (the recipient is the device token).
-    /// Collapse key, Android tag and `apns-collapse-id` are the reminder
-    /// id, so a duplicate replaces rather than stacks.
-    async fn send_all<'d>(
-        &self,
-        tokens: &mut TokenSource<'_>,
-        pushes: Vec<&'d mut Delivery>,
-    ) -> Vec<(&'d mut Delivery, Attempt)> {
-        let access = match tokens.get().await {
-            Ok(access) => access,
-            Err(failure) => return pushes.into_iter().map(|d| (d, failure.clone())).collect(),
+    // 6. One line per delivery (under its first reminder), one answer per event.
+    for (at, d) in set.deliveries.iter().enumerate() {
+        let Some(origin) = set.owner(at).and_then(|r| origins.get(r)) else {
+            continue;
         };
-        let access = &access;
-        let sent = join_all(pushes.into_iter().map(|d| async move {
-            let attempt = self.send_one(access, &d.key).await;
-            (d, attempt)
-        }))
-        .await;
-        let (refused, mut done): (Vec<_>, Vec<_>) = sent
-            .into_iter()
-            .partition(|(_, a)| a.reason() == Some(ReasonCode::ProviderAuthFailed));
-        if refused.is_empty() {
-            return done;
+        let why = settings.not_configured(d.key.channel());
+        if let Some((level, mut fields)) = d.log_line(&origin.event.event.id, why.as_deref()) {
+            secrets.scrub_json(&mut fields);
+            origin
+                .span
+                .in_scope(|| log::json(level, "delivery", &fields));
         }
-        // FCM refused the access token: mint a new one and send those again.
-        match tokens.refresh().await {
-            Ok(fresh) => {
-                let fresh = &fresh;
-                done.extend(
-                    join_all(refused.into_iter().map(|(d, _)| async move {
-                        let attempt = self.send_one(fresh, &d.key).await;
-                        (d, attempt)
-                    }))
-                    .await,
-                );
+    }
+    Ok((0..origins.len())
+        .map(|r| {
+            if set.members(r).is_empty() {
+                if let Some(origin) = origins.get(r) {
+                    origin
+                        .span
+                        .in_scope(|| tracing::info!("reminder has no channel to deliver"));
+                }
             }
-            Err(failure) => done.extend(refused.into_iter().map(|(d, _)| (d, failure.clone()))),
-        }
-        done
-    }
-
-    async fn send_one(&self, access: &AccessToken, key: &BusinessKey) -> Attempt {
-        let message = PushMessage::for_reminder(key, self.content, self.due_at);
-        let request = build_send_request(self.fcm, access, &message);
-        match send(request, self.traceparent).await {
-            Ok(response) => {
-                notification_delivery::fcm::classify_send_response(&response, Timestamp::now())
+            match set.retry_reason(r) {
+                None => Outcome::Success,
+                Some(why) => Outcome::Retry(why),
             }
-            Err(failure) => failure,
+        })
+        .collect())
+}
+
+/// Publishes the outcome event of every delivery that has one, at most
+/// [`PUBLISHES_IN_FLIGHT`] at once, each with its first reminder's trace;
+/// a publish past [`PUBLISH_WINDOW`] is not made and counts as failed.
+async fn publish_outcomes(
+    sidecar: &Sidecar,
+    set: &mut ReminderSet,
+    traceparents: &[Option<&str>],
+    claimed: Instant,
+) {
+    let events: Vec<(usize, NotificationOutcome, Option<&str>)> = set
+        .deliveries
+        .iter()
+        .enumerate()
+        .filter_map(|(at, d)| {
+            let outcome = d.outcome_event(set.user_of(at))?;
+            let trace = set
+                .owner(at)
+                .and_then(|r| traceparents.get(r).copied().flatten());
+            Some((at, outcome, trace))
+        })
+        .collect();
+    let results = bounded(
+        events.iter().map(|(at, outcome, trace)| async move {
+            let result = if claimed.elapsed() > PUBLISH_WINDOW {
+                Err("publish window passed; left for the redelivery or the outbox".to_owned())
+            } else {
+                publish(sidecar, outcome, *trace)
+                    .await
+                    .map_err(|e| e.to_string())
+            };
+            (*at, result)
+        }),
+        PUBLISHES_IN_FLIGHT,
+    )
+    .await;
+    for (at, result) in results {
+        if let Some(d) = set.deliveries.get_mut(at) {
+            d.publish_error = result.err();
         }
     }
-}
-
-/// The access token of one request: the cached one, and any minted here.
-struct TokenSource<'a> {
-    fcm: &'a FcmConfig,
-    service_account_json: &'a str,
-    current: Option<AccessToken>,
-    minted: Option<AccessToken>,
-    /// Minting is part of the reminder's handling, so it joins its trace.
-    traceparent: Option<&'a str>,
-}
-
-impl TokenSource<'_> {
-    /// A usable token: the current one, or a newly minted one.
-    async fn get(&mut self) -> Result<AccessToken, Attempt> {
-        match &self.current {
-            Some(token) => Ok(token.clone()),
-            None => self.mint().await,
-        }
-    }
-
-    /// Mints a new token (after FCM refused the current one).
-    async fn refresh(&mut self) -> Result<AccessToken, Attempt> {
-        self.current = None;
-        self.mint().await
-    }
-
-    async fn mint(&mut self) -> Result<AccessToken, Attempt> {
-        // A service account that cannot sign is a deployment problem, not
-        // the event's, so push deliveries fail as `channel_not_configured`.
-        let account = ServiceAccount::from_json(self.service_account_json)
-            .map_err(|e| Attempt::not_configured(&e))?;
-        let request = build_token_request(self.fcm, &account, Timestamp::now());
-        let response = send(request, self.traceparent).await?;
-        let token = parse_token_response(&response, Timestamp::now())?;
-        self.current = Some(token.clone());
-        self.minted = Some(token.clone());
-        Ok(token)
-    }
-}
-
-/// Sends a described provider call with [`PROVIDER_TIMEOUT`]; a request
-/// that could not be described fails the delivery as not configured, no
-/// answer is a transient attempt.
-async fn send<E: std::fmt::Display>(
-    request: Result<ProviderRequest, E>,
-    traceparent: Option<&str>,
-) -> Result<ProviderResponse, Attempt> {
-    let request = request.map_err(|e| Attempt::not_configured(&e))?;
-    outbound::call(request, traceparent, PROVIDER_TIMEOUT)
-        .await
-        .map_err(|e| Attempt::no_answer(&e))
 }
 
 /// Publishes `outcome` to its topic; the delivery id is the CloudEvent id,

@@ -1,44 +1,54 @@
-//! The three SQL round trips of a reminder: lookup, claim, record.
+//! The three SQL round trips of a delivery's reminders, however many
+//! there are: lookup, claim, record (docs/CONTRACT.md, "Dapr behaviour": a
+//! bulk's database work does not grow by a round trip per entry).
 //!
 //! Rows come back as one `jsonb` column and are read with serde into the
-//! types of `notification_delivery::delivery`, which decide what they mean.
+//! types of `notification_delivery::{batch, delivery}`, which decide what
+//! they mean; a set goes in as one JSON array.
 
 use component_kit::db::{self, DbFault};
 use jiff::Timestamp;
-use notification_delivery::delivery::{claim_input, ClaimRow, Lookup, LEASE_SECS, MAX_DEVICES};
-use notification_delivery::{AccessToken, Delivery, ReminderDue, Secrets};
+use notification_delivery::batch::{Lookups, ReminderSet};
+use notification_delivery::delivery::{ClaimRow, LEASE_SECS, MAX_DEVICES};
+use notification_delivery::{AccessToken, Delivery, Secrets};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use spin_sdk::pg4::Connection;
 
-/// Reads the subscriber, their newest devices and the cached FCM token ([`lookup`]).
+/// Reads, for every distinct user of `$1` (a JSON array), the subscriber
+/// and their newest devices, and the cached FCM token, as one row
+/// ([`lookup`]).
 const LOOKUP: &str = "\
+WITH u AS (SELECT DISTINCT jsonb_array_elements_text($1::text::jsonb) AS user_id)
 SELECT jsonb_build_object(
-    'subscriber', (SELECT jsonb_build_object('email', s.email, 'timezone', s.timezone,
-                                             'channels', to_jsonb(s.channels))
-                   FROM subscribers s WHERE s.user_id = $1::text),
-    'devices', COALESCE((SELECT jsonb_agg(d.token ORDER BY d.created_at, d.token)
-                         FROM (SELECT token, created_at FROM devices
-                               WHERE user_id = $1::text
-                               ORDER BY created_at, token LIMIT $2::text::int) d),
-                        '[]'::jsonb),
+    'users', COALESCE((SELECT jsonb_agg(jsonb_build_object(
+        'user_id', u.user_id,
+        'subscriber', (SELECT jsonb_build_object('email', s.email, 'timezone', s.timezone,
+                                                 'channels', to_jsonb(s.channels))
+                       FROM subscribers s WHERE s.user_id = u.user_id),
+        'devices', COALESCE((SELECT jsonb_agg(d.token ORDER BY d.created_at, d.token)
+                             FROM (SELECT token, created_at FROM devices
+                                   WHERE user_id = u.user_id
+                                   ORDER BY created_at, token LIMIT $2::text::int) d),
+                            '[]'::jsonb)))
+        FROM u), '[]'::jsonb),
     'fcm_token', (SELECT jsonb_build_object('access_token', t.access_token,
                                             'expires_at', floor(extract(epoch FROM t.expires_at))::bigint)
                   FROM fcm_tokens t WHERE t.client_email = $3::text))";
 
-/// Round trip 1: the subscriber of `user_id`, their devices (oldest first,
-/// at most `MAX_DEVICES`) and the cached access token of `client_email`
-/// (none when push is not configured), in one statement.
+/// Round trip 1: the subscriber of every user in `user_ids`, their devices
+/// (oldest first, at most `MAX_DEVICES` each) and the cached access token
+/// of `client_email` (none when push is not configured), in one statement.
 pub fn lookup(
     conn: &Connection,
-    user_id: &str,
+    user_ids: &[&str],
     client_email: Option<&str>,
-) -> Result<Lookup, DbFault> {
-    let found: Option<Lookup> = db::query_one(
+) -> Result<Lookups, DbFault> {
+    let found: Option<Lookups> = db::query_one(
         conn,
         LOOKUP,
         &[
-            db::text(user_id),
+            db::text(serde_json::json!(user_ids).to_string()),
             db::text(MAX_DEVICES.to_string()),
             db::opt_text(client_email),
         ],
@@ -56,20 +66,22 @@ pub fn lookup(
 /// leaves a lease that simply runs out. Deliveries that cannot be served
 /// (no address, channel not configured) are inserted directly as `failed`.
 /// Rows the claim did not return are read from the same statement's
-/// snapshot, so the caller also learns which ones are final.
+/// snapshot, so the caller also learns which ones are final. Rows go in by
+/// id, so concurrent bulks lock them in the same order.
 const CLAIM: &str = "\
 WITH input AS (
     SELECT * FROM jsonb_to_recordset($1::text::jsonb)
-        AS i(delivery_id uuid, channel text, recipient text, status text, reason text)
+        AS i(delivery_id uuid, user_id text, task_id uuid, remind_at timestamptz,
+             channel text, recipient text, status text, reason text)
 ), claimed AS (
     INSERT INTO deliveries AS d
         (delivery_id, user_id, task_id, remind_at, channel, recipient, status, reason, lease_until)
-    SELECT i.delivery_id, $2::text, $3::text::uuid, $4::text::timestamptz, i.channel, i.recipient,
+    SELECT i.delivery_id, i.user_id, i.task_id, i.remind_at, i.channel, i.recipient,
            i.status, i.reason,
-           CASE WHEN i.status = 'pending' THEN now() + $5::text::interval END
+           CASE WHEN i.status = 'pending' THEN now() + $2::text::interval END
     FROM input i
     ORDER BY i.delivery_id
-    ON CONFLICT (delivery_id) DO UPDATE SET lease_until = now() + $5::text::interval
+    ON CONFLICT (delivery_id) DO UPDATE SET lease_until = now() + $2::text::interval
         WHERE d.status IN ('pending', 'retrying')
           AND (d.lease_until IS NULL OR d.lease_until <= now())
           AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())
@@ -86,20 +98,13 @@ SELECT jsonb_build_object('delivery_id', d.delivery_id, 'status', d.status,
 FROM deliveries d JOIN input i ON i.delivery_id = d.delivery_id
 WHERE NOT EXISTS (SELECT 1 FROM claimed c WHERE c.delivery_id = d.delivery_id)";
 
-/// Round trip 2: claims every delivery of `reminder` at once, atomically.
-pub fn claim(
-    conn: &Connection,
-    reminder: &ReminderDue,
-    deliveries: &[Delivery],
-) -> Result<Vec<ClaimRow>, DbFault> {
+/// Round trip 2: claims every delivery of the set at once, atomically.
+pub fn claim(conn: &Connection, set: &ReminderSet) -> Result<Vec<ClaimRow>, DbFault> {
     db::query_json(
         conn,
         CLAIM,
         &[
-            db::text(claim_input(deliveries).to_string()),
-            db::text(reminder.user_id.as_str()),
-            db::text(reminder.task_id.to_string()),
-            db::text(reminder.remind_at.to_string()),
+            db::text(set.claim_input().to_string()),
             db::text(format!("{LEASE_SECS} seconds")),
         ],
     )
@@ -107,8 +112,8 @@ pub fn claim(
 
 /// Everything round trip 3 writes, besides the deliveries' own rows.
 pub struct Extras<'a> {
-    /// The reminder's subscriber (owner of the dead tokens).
-    pub user_id: &'a str,
+    /// Device tokens FCM called dead, each with its owner: `(user, token)`.
+    pub dead_tokens: Vec<(&'a str, &'a str)>,
     /// A newly minted access token and its service account.
     pub minted: Option<(&'a str, &'a AccessToken)>,
 }
@@ -141,12 +146,13 @@ input AS (
         attempts int, provider_message_id text, last_error text, retry_after_secs float8,
         at timestamptz, published boolean)
 )";
-/// Deletes the dead device tokens: `$u` the user, `$t` the tokens (JSON).
+/// Deletes the dead device tokens: `$t` the `{user_id, token}` pairs (JSON).
 const GONE: &str = "\
 gone AS (
-    DELETE FROM devices
-    WHERE user_id = $u::text AND token IN (SELECT jsonb_array_elements_text($t::text::jsonb))
-    RETURNING token
+    DELETE FROM devices d
+    USING jsonb_to_recordset($t::text::jsonb) AS g(user_id text, token text)
+    WHERE d.user_id = g.user_id AND d.token = g.token
+    RETURNING d.token
 )";
 /// Caches a minted token: `$e` the service account, `$a` the token, `$x` its expiry.
 const CACHED: &str = "\
@@ -198,8 +204,8 @@ struct Parts {
 
 /// The record statement with only the CTEs of `parts`, its placeholders
 /// numbered in the order [`record`] passes the parameters: rows (when
-/// settling or marking), user and tokens (deleting), e-mail, token and
-/// expiry (caching). A part left out counts 0.
+/// settling or marking), dead tokens (deleting), e-mail, token and expiry
+/// (caching). A part left out counts 0.
 fn record_sql(parts: Parts) -> String {
     let mut ctes = Vec::new();
     let mut next = 1;
@@ -212,8 +218,8 @@ fn record_sql(parts: Parts) -> String {
         ctes.push(INPUT.replace("$1", &placeholder()));
     }
     if parts.delete {
-        let (u, t) = (placeholder(), placeholder());
-        ctes.push(GONE.replace("$u", &u).replace("$t", &t));
+        let t = placeholder();
+        ctes.push(GONE.replace("$t", &t));
     }
     if parts.cache {
         let (e, a, x) = (placeholder(), placeholder(), placeholder());
@@ -267,7 +273,7 @@ pub fn record(
             row
         })
         .collect();
-    let dead_tokens: Vec<&str> = deliveries.iter().filter_map(Delivery::dead_token).collect();
+    let dead_tokens = &extras.dead_tokens;
     if rows.is_empty() && dead_tokens.is_empty() && extras.minted.is_none() {
         return Ok(Written::default());
     }
@@ -283,8 +289,11 @@ pub fn record(
         params.push(db::text(Value::Array(rows).to_string()));
     }
     if parts.delete {
-        params.push(db::text(extras.user_id));
-        params.push(db::text(json!(dead_tokens).to_string()));
+        let pairs: Vec<Value> = dead_tokens
+            .iter()
+            .map(|(user_id, token)| json!({"user_id": user_id, "token": token}))
+            .collect();
+        params.push(db::text(Value::Array(pairs).to_string()));
     }
     if let Some((email, token)) = extras.minted {
         let expires_at: Timestamp = token.expires_at();
@@ -313,13 +322,12 @@ mod tests {
         let sql = record_sql(all);
         for (n, needle) in [
             (1, "jsonb_to_recordset($1::text::jsonb)"),
-            (2, "user_id = $2::text"),
-            (3, "jsonb_array_elements_text($3::text::jsonb)"),
-            (4, "VALUES ($4::text, $5::text, $6::text::timestamptz)"),
+            (2, "jsonb_to_recordset($2::text::jsonb) AS g"),
+            (3, "VALUES ($3::text, $4::text, $5::text::timestamptz)"),
         ] {
             assert!(sql.contains(needle), "{n}: {sql}");
         }
-        assert!(!sql.contains("$7") && !sql.contains("$u") && !sql.contains("$e"));
+        assert!(!sql.contains("$6") && !sql.contains("$t") && !sql.contains("$e"));
 
         let happy = record_sql(Parts {
             settle: true,

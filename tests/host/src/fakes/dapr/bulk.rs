@@ -189,3 +189,104 @@ impl DaprDriver {
         })
     }
 }
+
+/// A subscription's `bulkSubscribe`, read as daprd reads it
+/// (`enabled`, `maxMessagesCount` default 100, `maxAwaitDurationMs`
+/// default 1000).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BulkOptions {
+    /// Most entries in one bulk.
+    pub max_messages: usize,
+    /// Longest wait for a bulk to fill.
+    pub max_await_ms: u64,
+}
+
+impl DaprDriver {
+    /// The bulk options of the subscription to `topic`, `None` when it does
+    /// not ask for bulk deliveries (daprd then delivers one event per call).
+    pub fn bulk_options(&self, topic: &str) -> anyhow::Result<Option<BulkOptions>> {
+        let sub = self.subscription(topic, None)?;
+        let Some(bulk) = &sub.bulk_subscribe else {
+            return Ok(None);
+        };
+        if bulk["enabled"] != Value::Bool(true) {
+            return Ok(None);
+        }
+        let number =
+            |name: &str, default: u64| bulk.get(name).and_then(Value::as_u64).unwrap_or(default);
+        Ok(Some(BulkOptions {
+            max_messages: usize::try_from(number("maxMessagesCount", 100))
+                .unwrap_or(100)
+                .max(1),
+            max_await_ms: number("maxAwaitDurationMs", 1000),
+        }))
+    }
+
+    /// Delivers `datas` (all of `options`' type) as daprd would when they
+    /// are waiting on the topic together: in bulks of the subscription's
+    /// `maxMessagesCount` when it asks for bulk, else one by one;
+    /// entries answered RETRY are delivered again (in the next bulk) until
+    /// settled or `max_attempts`. Answers each event's final status, in
+    /// order, and the number of requests made.
+    pub async fn deliver_all(
+        &self,
+        topic: &str,
+        datas: Vec<Value>,
+        options: &DeliverOptions,
+        max_attempts: usize,
+    ) -> anyhow::Result<(Vec<AppStatus>, usize)> {
+        let mut entries = Vec::with_capacity(datas.len());
+        for data in datas {
+            entries.push(self.bulk_entry(topic, data, options)?);
+        }
+        let mut settled: Vec<Option<AppStatus>> = vec![None; entries.len()];
+        let mut requests = 0;
+        let chunk = match self.bulk_options(topic)? {
+            Some(bulk) => bulk.max_messages,
+            None => 1,
+        };
+        for attempt in 1..=max_attempts.max(1) {
+            let pending: Vec<usize> = (0..entries.len())
+                .filter(|at| settled[*at].is_none())
+                .collect();
+            if pending.is_empty() {
+                break;
+            }
+            for group in pending.chunks(chunk) {
+                requests += 1;
+                let statuses: Vec<AppStatus> = if chunk == 1 {
+                    let entry = &entries[group[0]];
+                    let route = self
+                        .subscription(topic, None)?
+                        .path_for(entry.event["type"].as_str().unwrap_or_default())?;
+                    vec![self.deliver_envelope(&route, &entry.event).await.outcome]
+                } else {
+                    let bulk = self
+                        .deliver_bulk(topic, group.iter().map(|at| entries[*at].clone()).collect())
+                        .await?;
+                    group
+                        .iter()
+                        .map(|at| {
+                            bulk.statuses
+                                .get(&entries[*at].entry_id)
+                                .copied()
+                                .unwrap_or(AppStatus::Retry)
+                        })
+                        .collect()
+                };
+                for (at, status) in group.iter().zip(statuses) {
+                    if status != AppStatus::Retry || attempt == max_attempts.max(1) {
+                        settled[*at] = Some(status);
+                    }
+                }
+            }
+        }
+        Ok((
+            settled
+                .into_iter()
+                .map(|s| s.unwrap_or(AppStatus::Retry))
+                .collect(),
+            requests,
+        ))
+    }
+}

@@ -10,7 +10,7 @@ mod driver;
 mod sidecar;
 mod subscription;
 
-pub use bulk::{interpret_bulk_response, BulkDelivery, BulkEntry};
+pub use bulk::{interpret_bulk_response, BulkDelivery, BulkEntry, BulkOptions};
 pub use driver::{
     interpret_app_response, trace_id, AppStatus, DaprDriver, DeadLetter, DeadLetterReason,
     DeliverOptions, Delivery, SettledOutcome, Settlement, DEFAULT_EVENT_TYPE,
