@@ -19,46 +19,19 @@ use spin_sdk::pg4::Connection;
 use recurrence_planning::plan::{NewTask, TaskRow};
 
 /// Reads the completed tasks (ids as a JSON array) with their series'
-/// first `due_at` ([`load_tasks`]).
-///
-/// The series start is a scalar subquery, not a self-join: PostgreSQL then
-/// plans single-table lookups instead of choosing a join, which halves the
-/// planning time (bench/FINDINGS.md, section 2).
-const LOAD_TASKS: &str = "\
-SELECT jsonb_build_object('id', t.id, 'series_id', t.series_id,
-           'occurrence', t.occurrence, 'due_at', t.due_at, 'remind_at', t.remind_at,
-           'completed_at', t.completed_at, 'recurrence_rule', t.recurrence_rule,
-           'recurrence_anchor', t.recurrence_anchor, 'timezone', t.timezone,
-           'series_start', (SELECT s.due_at FROM tasks s WHERE s.id = t.series_id))
-FROM tasks t
-WHERE t.id IN (SELECT jsonb_array_elements_text($1::text::jsonb)::uuid)";
+/// first `due_at` ([`load_tasks`]). The statement is `todo_completion_load`
+/// in migration 0010, planned once per connection; the series start is a
+/// scalar subquery, not a self-join, so PostgreSQL plans single-table
+/// lookups (bench/FINDINGS.md, section 2).
+const LOAD_TASKS: &str = "SELECT todo_completion_load($1::text::jsonb)";
 
 /// Inserts every next occurrence that does not exist, copying user,
 /// title, description, priority, tags, rule, anchor and zone from its
 /// completed task, and returns each either way ([`insert_next`]). Rows go
-/// in by id, so concurrent deliveries lock in the same order.
-const INSERT_NEXT: &str = "\
-WITH input AS (
-    SELECT * FROM jsonb_to_recordset($1::text::jsonb) AS i(
-        completed_id uuid, id uuid, series_id uuid, occurrence int4,
-        due_at timestamptz, remind_at timestamptz)
-), ins AS (
-    INSERT INTO tasks (id, user_id, title, description, priority, tags, due_at, remind_at,
-                       completed, completed_at, recurrence_rule, recurrence_anchor, timezone,
-                       series_id, occurrence)
-    SELECT i.id, t.user_id, t.title, t.description, t.priority, t.tags, i.due_at, i.remind_at,
-           false, NULL, t.recurrence_rule, t.recurrence_anchor, t.timezone,
-           i.series_id, i.occurrence
-    FROM input i JOIN tasks t ON t.id = i.completed_id
-    ORDER BY i.id
-    ON CONFLICT DO NOTHING
-    RETURNING *
-)
-SELECT jsonb_build_object('inserted', true, 'task', to_jsonb(ins)) FROM ins
-UNION ALL
-SELECT jsonb_build_object('inserted', false, 'task', to_jsonb(t))
-FROM tasks t JOIN input i ON t.series_id = i.series_id AND t.occurrence = i.occurrence
-WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.series_id = i.series_id AND ins.occurrence = i.occurrence)";
+/// in by id, so concurrent deliveries lock in the same order. The
+/// statement is `todo_completion_insert` in migration 0010, planned once
+/// per connection.
+const INSERT_NEXT: &str = "SELECT todo_completion_insert($1::text::jsonb)";
 
 /// Reads occurrences by `(series_id, occurrence)` with a new snapshot
 /// ([`insert_next`]'s rare second read).

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::delivery::{self, CachedToken, ClaimRow, Lookup, Ready, Recipient};
 use crate::events::ReminderDue;
 use crate::policy::{AttemptPolicy, ReasonCode};
-use crate::Delivery;
+use crate::{Channel, Delivery};
 
 /// What the lookup statement answers for a set of reminders: each user's
 /// subscriber and devices, and the service account's cached access token.
@@ -117,14 +117,21 @@ impl ReminderSet {
     }
 
     /// The claim statement's input: one line per delivery, inserted
-    /// `pending` (leased) or, when it cannot be served, directly `failed`,
-    /// with its owner's user, task and reminder time.
-    pub fn claim_input(&self) -> Value {
+    /// `pending` (leased) or, when it cannot be served, directly `failed`
+    /// with a `last_error` that says why in words (`not_configured` tells
+    /// why a channel is not configured), with its owner's user, task and
+    /// reminder time.
+    pub fn claim_input(&self, not_configured: &dyn Fn(Channel) -> Option<String>) -> Value {
         self.deliveries
             .iter()
             .enumerate()
             .map(|(at, d)| {
+                let channel = d.key.channel();
+                let why = d.failure.map(|reason| {
+                    unserved_because(reason, channel, not_configured(channel).as_deref())
+                });
                 json!({
+                    "last_error": why,
                     "delivery_id": d.id,
                     "user_id": self.user_of(at),
                     "task_id": d.key.task_id().to_string(),
@@ -159,6 +166,29 @@ impl ReminderSet {
             .filter_map(|d| self.deliveries.get(*d).cloned())
             .collect();
         delivery::retry_reason(&mine)
+    }
+}
+
+/// Why a delivery that is never attempted failed, for the delivery log's
+/// `last_error` (read by people; never a secret: configuration errors
+/// name variables, not their values).
+pub fn unserved_because(
+    reason: ReasonCode,
+    channel: Channel,
+    not_configured: Option<&str>,
+) -> String {
+    match (reason, channel) {
+        (ReasonCode::NoAddress, Channel::Email) => {
+            "no e-mail address: the subscriber has none, or is not registered".to_owned()
+        }
+        (ReasonCode::NoAddress, Channel::Push) => {
+            "no device: the subscriber has registered none, or is not registered".to_owned()
+        }
+        (ReasonCode::ChannelNotConfigured, _) => match not_configured {
+            Some(why) => format!("{} is not configured: {why}", channel.as_str()),
+            None => format!("{} is not configured", channel.as_str()),
+        },
+        (other, _) => format!("not attempted: {}", other.as_str()),
     }
 }
 

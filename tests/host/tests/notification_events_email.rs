@@ -300,6 +300,11 @@ async fn email_without_a_sender_is_not_configured() {
     assert_eq!(row["status"], "failed");
     assert_eq!(row["reason"], "channel_not_configured");
     assert_eq!(row["attempts"], 0);
+    // The delivery log says why in words, as the log line does.
+    assert_eq!(
+        row["last_error"],
+        "email is not configured: email_from must be set"
+    );
     let outcomes = env.outcomes();
     assert_eq!(outcomes.len(), 1);
     assert_eq!(

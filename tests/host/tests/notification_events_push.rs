@@ -234,6 +234,10 @@ async fn push_disabled_fails_the_channel_as_not_configured() {
     assert_eq!(row["status"], "failed");
     assert_eq!(row["reason"], "channel_not_configured");
     assert_eq!(row["recipient"], "");
+    assert_eq!(
+        row["last_error"],
+        "push is not configured: fcm_project_id is empty: push is disabled"
+    );
     let types: Vec<Option<String>> = env
         .outcomes()
         .iter()

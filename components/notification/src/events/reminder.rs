@@ -191,7 +191,7 @@ async fn deliver(
         }
         return Ok(origins.iter().map(|_| Outcome::Success).collect());
     }
-    let rows = store::claim(conn, &set)?;
+    let rows = store::claim(conn, &set, settings)?;
     let claimed = Instant::now();
     set.apply_claims(&rows, settings.policy, Timestamp::now());
 

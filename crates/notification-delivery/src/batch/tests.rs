@@ -83,7 +83,7 @@ fn the_same_reminder_twice_shares_its_deliveries() {
     assert_eq!(set.members(0), [0]);
     assert_eq!(set.members(1), [0]);
     assert_eq!(set.owner(0), Some(0));
-    let input = set.claim_input();
+    let input = set.claim_input(&|_| None);
     assert_eq!(
         input.as_array().map(Vec::len),
         Some(1),
@@ -94,12 +94,49 @@ fn the_same_reminder_twice_shares_its_deliveries() {
 #[test]
 fn claim_lines_carry_their_owners_user_task_and_time() {
     let set = ReminderSet::plan(vec![reminder(2, "bob")], &lookups(), READY);
-    let line = &set.claim_input()[0];
+    let line = &set.claim_input(&|_| None)[0];
     assert_eq!(line["user_id"], "bob");
     assert_eq!(line["task_id"], "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a02");
     assert_eq!(line["remind_at"], "2026-12-01T08:30:00Z");
     assert_eq!(line["status"], "pending");
     assert_eq!(line["reason"], serde_json::Value::Null);
+    assert_eq!(line["last_error"], serde_json::Value::Null);
+}
+
+#[test]
+fn deliveries_failed_without_a_call_say_why_in_words() {
+    let ready = Ready {
+        email: false,
+        push: true,
+    };
+    let set = ReminderSet::plan(vec![reminder(3, "carol")], &lookups(), ready);
+    let input = set.claim_input(&|channel| {
+        (channel == Channel::Email).then(|| "email_from must be set".to_owned())
+    });
+    let errors: Vec<(&str, &str)> = input
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["reason"].as_str().unwrap(),
+                l["last_error"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (
+                "channel_not_configured",
+                "email is not configured: email_from must be set"
+            ),
+            (
+                "no_address",
+                "no device: the subscriber has registered none, or is not registered"
+            ),
+        ]
+    );
 }
 
 #[test]
