@@ -1,0 +1,502 @@
+//! Retention end to end (docs/CONTRACT.md, section 6, "Retention"): the
+//! `retention` cron binding's `POST /retention/prune` under `spin up`, over
+//! rows written with SQL relative to the database's `now()`: what each
+//! table's rule deletes and keeps, the batch bound and `remaining`, the
+//! metrics afterwards, `retention_days = 0`, a pruned recorded reminder
+//! that the scheduler never publishes again, auth and a database fault.
+
+use std::collections::{BTreeMap, HashMap};
+
+use component_host::fakes::FakeSidecar;
+use component_host::pg_cluster::{fresh_database, TestDatabase};
+use component_host::TestApp;
+use serde_json::{json, Value};
+
+/// The scheduler (tick and prune) and `metrics`, to read the gauges after
+/// a prune.
+const KEEP: [&str; 2] = ["scheduler", "metrics"];
+const TOKEN: &str = "retention-app-token";
+
+struct Env {
+    _db: TestDatabase,
+    pg: tokio_postgres::Client,
+    sidecar: FakeSidecar,
+    app: TestApp,
+}
+
+impl Env {
+    async fn start(extra: &[(&str, &str)]) -> Env {
+        let db = fresh_database().await.expect("test database");
+        let (url, host) = (db.url(), db.host_port());
+        Env::start_on(db, &url, &host, extra).await
+    }
+
+    async fn start_on(db: TestDatabase, url: &str, host: &str, extra: &[(&str, &str)]) -> Env {
+        let sidecar = FakeSidecar::start().await.expect("fake sidecar");
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("database_url".to_owned(), url.to_owned()),
+            ("database_host".to_owned(), host.to_owned()),
+            ("app_api_token".to_owned(), TOKEN.to_owned()),
+        ]);
+        for (k, v) in sidecar.spin_variables() {
+            vars.insert(k.to_owned(), v);
+        }
+        for (k, v) in extra {
+            vars.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let manifest = component_host::derived_manifest::kept("retention-e2e.toml", &KEEP);
+        let app = TestApp::start(manifest, &vars).await.expect("app starts");
+        let pg = db.client().await;
+        Env {
+            _db: db,
+            pg,
+            sidecar,
+            app,
+        }
+    }
+
+    async fn sql(&self, sql: &str) {
+        self.pg.batch_execute(sql).await.expect(sql);
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        self.pg.query_one(sql, &[]).await.expect(sql).get(0)
+    }
+
+    /// The values of one text column, sorted.
+    async fn column(&self, sql: &str) -> Vec<String> {
+        let mut values: Vec<String> = self
+            .pg
+            .query(sql, &[])
+            .await
+            .expect(sql)
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        values.sort();
+        values
+    }
+
+    async fn request(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+        let res = component_host::client::send(
+            method,
+            &format!("{}{path}", self.app.base_url()),
+            headers,
+            "",
+        )
+        .await
+        .expect("request");
+        (
+            res.status,
+            serde_json::from_slice(&res.body).unwrap_or(Value::Null),
+        )
+    }
+
+    /// `POST /retention/prune` as the cron binding sends it.
+    async fn prune(&self) -> Value {
+        let (status, body) = self
+            .request("POST", "/retention/prune", &[("dapr-api-token", TOKEN)])
+            .await;
+        assert_eq!(status, 200, "prune answered {status}: {body}");
+        body
+    }
+
+    async fn tick(&self) -> Value {
+        let (status, body) = self
+            .request("POST", "/scheduler/tick", &[("dapr-api-token", TOKEN)])
+            .await;
+        assert_eq!(status, 200, "tick answered {status}: {body}");
+        body
+    }
+
+    /// Deliveries tagged `tag` (their recipient), `n` of them, updated
+    /// `age` ago (an SQL interval), one second apart (the first oldest).
+    async fn deliveries(&self, tag: &str, n: i32, status: &str, published: bool, age: &str) {
+        self.sql(&format!(
+            "INSERT INTO deliveries (delivery_id, user_id, task_id, remind_at, channel, recipient, status,
+                                     outcome_published, created_at, updated_at)
+             SELECT gen_random_uuid(), 'u-r', gen_random_uuid(), now() - interval '{age}',
+                    CASE WHEN i % 2 = 0 THEN 'email' ELSE 'push' END, '{tag}-' || lpad(i::text, 4, '0'),
+                    '{status}', {published}, now() - interval '{age}' - interval '1 hour',
+                    now() - interval '{age}' - (({n} - i) * interval '1 second')
+             FROM generate_series(1, {n}) i"
+        ))
+        .await;
+    }
+
+    /// Rejected events tagged `tag` (their CloudEvent id) received `age` ago.
+    async fn rejected(&self, tag: &str, n: i32, age: &str) {
+        self.sql(&format!(
+            "INSERT INTO rejected_events (id, topic, reason, payload, received_at)
+             SELECT '{tag}-' || lpad(i::text, 4, '0'), 'reminders', 'invalid_payload', '{{}}',
+                    now() - interval '{age}' - (({n} - i) * interval '1 second')
+             FROM generate_series(1, {n}) i"
+        ))
+        .await;
+    }
+
+    /// A task (title `tag`) with a recorded reminder `age` old; `task` is
+    /// `open`, `completed`, `moved` (another remind_at now) or `deleted`,
+    /// `state` `published` or `skipped`. Returns the task id.
+    async fn recorded(&self, tag: &str, task: &str, state: &str, age: &str) -> String {
+        let id: String = self
+            .pg
+            .query_one(
+                &format!(
+                    "INSERT INTO tasks (id, user_id, title, remind_at, completed)
+                     VALUES (gen_random_uuid(), 'u-r', $1, now() - interval '{age}' - interval '1 minute',
+                             {completed}) RETURNING id::text",
+                    completed = task == "completed"
+                ),
+                &[&tag],
+            )
+            .await
+            .expect("task")
+            .get(0);
+        self.sql(&format!(
+            "INSERT INTO scheduled_reminders (task_id, remind_at, event_id, state, published_at, recorded_at)
+             SELECT id, remind_at, gen_random_uuid(), '{state}',
+                    CASE WHEN '{state}' = 'published' THEN now() - interval '{age}' END,
+                    now() - interval '{age}'
+             FROM tasks WHERE id = '{id}'"
+        ))
+        .await;
+        match task {
+            "moved" => {
+                self.sql(&format!(
+                    "UPDATE tasks SET remind_at = now() + interval '1 day' WHERE id = '{id}'"
+                ))
+                .await
+            }
+            "deleted" => {
+                self.sql(&format!("DELETE FROM tasks WHERE id = '{id}'"))
+                    .await
+            }
+            _ => {}
+        }
+        id
+    }
+
+    /// Titles of the tasks whose recorded reminders remain (`deleted` for
+    /// those whose task is gone).
+    async fn recorded_left(&self) -> Vec<String> {
+        self.column(
+            "SELECT COALESCE(t.title, 'deleted') FROM scheduled_reminders s LEFT JOIN tasks t ON t.id = s.task_id",
+        )
+        .await
+    }
+
+    /// The counted series of `GET /metrics` as (series, labels) -> value,
+    /// without zero values.
+    async fn gauges(&self) -> BTreeMap<String, i64> {
+        let res = component_host::client::send(
+            "GET",
+            &format!("{}/metrics", self.app.base_url()),
+            &[],
+            "",
+        )
+        .await
+        .expect("metrics");
+        assert_eq!(res.status, 200, "{}", res.text());
+        res.text()
+            .lines()
+            .filter(|l| {
+                [
+                    "todo_deliveries{",
+                    "todo_rejected_events{",
+                    "todo_scheduled_reminders{",
+                ]
+                .iter()
+                .any(|p| l.starts_with(p))
+            })
+            .filter_map(|l| {
+                let (series, value) = l.rsplit_once(' ')?;
+                let value: i64 = value.parse().ok()?;
+                (value != 0).then(|| (series.to_owned(), value))
+            })
+            .collect()
+    }
+
+    /// The same series counted from the tables.
+    async fn counted(&self) -> BTreeMap<String, i64> {
+        let rows = self
+            .pg
+            .query(
+                "SELECT format('todo_deliveries{channel=\"%s\",status=\"%s\"}', channel, status), count(*)
+                   FROM deliveries GROUP BY channel, status
+                 UNION ALL
+                 SELECT format('todo_rejected_events{topic=\"%s\",reason=\"%s\"}', topic, reason), count(*)
+                   FROM rejected_events GROUP BY topic, reason
+                 UNION ALL
+                 SELECT format('todo_scheduled_reminders{state=\"%s\"}', state), count(*)
+                   FROM scheduled_reminders GROUP BY state",
+                &[],
+            )
+            .await
+            .expect("counts");
+        rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+    }
+}
+
+fn deleted(answer: &Value) -> (u64, u64, u64, u64) {
+    let n = |v: &Value| v.as_u64().unwrap_or_else(|| panic!("{answer}"));
+    (
+        n(&answer["deleted"]["deliveries"]),
+        n(&answer["deleted"]["rejected_events"]),
+        n(&answer["deleted"]["scheduled_reminders"]),
+        n(&answer["remaining"]),
+    )
+}
+
+#[tokio::test]
+async fn each_rule_deletes_what_it_should_and_keeps_the_rest() {
+    let env = Env::start(&[]).await;
+    // deliveries: only final, published and older than 30 days go.
+    env.deliveries("gone-sent", 3, "sent", true, "31 days")
+        .await;
+    env.deliveries("gone-failed", 2, "failed", true, "400 days")
+        .await;
+    env.deliveries("keep-unpublished", 2, "sent", false, "40 days")
+        .await;
+    env.deliveries("keep-failed-unpublished", 1, "failed", false, "40 days")
+        .await;
+    env.deliveries("keep-pending", 1, "pending", false, "40 days")
+        .await;
+    env.deliveries("keep-retrying", 1, "retrying", false, "40 days")
+        .await;
+    env.deliveries("keep-young", 2, "sent", true, "29 days")
+        .await;
+    // rejected_events: by age alone.
+    env.rejected("gone-rejected", 3, "31 days").await;
+    env.rejected("keep-rejected", 2, "29 days").await;
+    // scheduled_reminders: old, and the scheduler no longer reads them.
+    env.recorded("gone-completed", "completed", "published", "31 days")
+        .await;
+    env.recorded("gone-moved", "moved", "published", "31 days")
+        .await;
+    env.recorded("gone-deleted", "deleted", "published", "31 days")
+        .await;
+    env.recorded("gone-skipped", "completed", "skipped", "31 days")
+        .await;
+    env.recorded("keep-open", "open", "published", "31 days")
+        .await;
+    env.recorded("keep-open-skipped", "open", "skipped", "31 days")
+        .await;
+    env.recorded("keep-young", "completed", "published", "29 days")
+        .await;
+    env.recorded("keep-young-skipped", "completed", "skipped", "29 days")
+        .await;
+    assert_eq!(env.gauges().await, env.counted().await);
+
+    assert_eq!(deleted(&env.prune().await), (5, 3, 4, 0));
+    assert_eq!(
+        env.column("SELECT DISTINCT split_part(recipient, '-0', 1) FROM deliveries")
+            .await,
+        [
+            "keep-failed-unpublished",
+            "keep-pending",
+            "keep-retrying",
+            "keep-unpublished",
+            "keep-young"
+        ]
+    );
+    assert_eq!(
+        env.column("SELECT DISTINCT split_part(id, '-0', 1) FROM rejected_events")
+            .await,
+        ["keep-rejected"]
+    );
+    assert_eq!(
+        env.recorded_left().await,
+        [
+            "keep-open",
+            "keep-open-skipped",
+            "keep-young",
+            "keep-young-skipped"
+        ]
+    );
+    // The gauges (migration 0006's running counts) equal counting the
+    // tables after the deletions.
+    let gauges = env.gauges().await;
+    assert_eq!(gauges, env.counted().await);
+    assert_eq!(
+        gauges.get("todo_scheduled_reminders{state=\"published\"}"),
+        Some(&2)
+    );
+    assert_eq!(deleted(&env.prune().await), (0, 0, 0, 0), "nothing left");
+    let line = env
+        .app
+        .logs_once_containing("retention pruned")
+        .await
+        .lines()
+        .find(|l| l.contains("retention pruned"))
+        .map(|l| serde_json::from_str::<Value>(l).expect("JSON line"))
+        .expect("a log line");
+    assert_eq!(
+        (&line["deliveries"], &line["scheduled_reminders"]),
+        (&json!(5), &json!(4))
+    );
+}
+
+#[tokio::test]
+async fn the_batch_bounds_each_table_oldest_first_and_remaining_counts_the_rest() {
+    let env = Env::start(&[("retention_batch", "5")]).await;
+    // Twice the batch in each table; the first of each is the oldest.
+    env.deliveries("old", 10, "sent", true, "60 days").await;
+    env.rejected("old", 10, "60 days").await;
+    for i in 0..10 {
+        let age = format!("{} days", 60 - i);
+        env.recorded(&format!("old-{i:02}"), "completed", "published", &age)
+            .await;
+    }
+    env.deliveries("young", 1, "sent", true, "1 day").await;
+
+    assert_eq!(deleted(&env.prune().await), (5, 5, 5, 15));
+    // Oldest first: the five newest of each table are left.
+    assert_eq!(
+        env.column("SELECT recipient FROM deliveries WHERE recipient LIKE 'old-%'")
+            .await,
+        ["old-0006", "old-0007", "old-0008", "old-0009", "old-0010"]
+    );
+    assert_eq!(
+        env.column("SELECT id FROM rejected_events").await,
+        ["old-0006", "old-0007", "old-0008", "old-0009", "old-0010"]
+    );
+    assert_eq!(
+        env.recorded_left().await,
+        ["old-05", "old-06", "old-07", "old-08", "old-09"]
+    );
+    assert_eq!(env.gauges().await, env.counted().await);
+    // A full batch again: the count finds nothing more.
+    assert_eq!(deleted(&env.prune().await), (5, 5, 5, 0));
+    assert_eq!(deleted(&env.prune().await), (0, 0, 0, 0));
+    assert_eq!(
+        env.column("SELECT recipient FROM deliveries").await,
+        ["young-0001"]
+    );
+    assert_eq!(env.gauges().await, env.counted().await);
+}
+
+#[tokio::test]
+async fn retention_days_zero_deletes_nothing() {
+    let env = Env::start(&[("retention_days", "0"), ("retention_batch", "1")]).await;
+    env.deliveries("ancient", 3, "sent", true, "3000 days")
+        .await;
+    env.rejected("ancient", 2, "3000 days").await;
+    env.recorded("ancient", "deleted", "published", "3000 days")
+        .await;
+    assert_eq!(deleted(&env.prune().await), (0, 0, 0, 0));
+    assert_eq!(env.count("SELECT count(*) FROM deliveries").await, 3);
+    assert_eq!(env.count("SELECT count(*) FROM rejected_events").await, 2);
+    assert_eq!(
+        env.count("SELECT count(*) FROM scheduled_reminders").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_pruned_recorded_reminder_is_never_published_again() {
+    let env = Env::start(&[]).await;
+    let reminded = |title: &str| {
+        format!(
+            "INSERT INTO tasks (id, user_id, title, remind_at) \
+             VALUES (gen_random_uuid(), 'u-r', '{title}', now() - interval '1 minute')"
+        )
+    };
+    for title in ["completed", "reopened", "moved", "deleted", "open"] {
+        env.sql(&reminded(title)).await;
+    }
+    assert_eq!(env.tick().await["published"], 5);
+    // 31 days pass: the reminders and their records age together.
+    env.sql(
+        "UPDATE scheduled_reminders SET remind_at = remind_at - interval '31 days',
+             published_at = published_at - interval '31 days', recorded_at = recorded_at - interval '31 days';
+         UPDATE tasks SET remind_at = remind_at - interval '31 days'",
+    )
+    .await;
+    assert_eq!(deleted(&env.prune().await).2, 0, "all five still open");
+    assert_eq!(env.tick().await["published"], 0);
+
+    env.sql(
+        "UPDATE tasks SET completed = true, completed_at = now() WHERE title IN ('completed', 'reopened');
+         UPDATE tasks SET remind_at = now() + interval '1 hour' WHERE title = 'moved';
+         DELETE FROM tasks WHERE title = 'deleted'",
+    )
+    .await;
+    assert_eq!(deleted(&env.prune().await).2, 4);
+    assert_eq!(env.recorded_left().await, ["open"]);
+    let before = env.sidecar.publishes_to("reminders").len();
+    let tick = env.tick().await;
+    assert_eq!(
+        (&tick["published"], &tick["skipped"]),
+        (&json!(0), &json!(0))
+    );
+    // Reopened with its old reminder: far past the lateness limit, so the
+    // scheduler may record it skipped but never publishes it.
+    env.sql("UPDATE tasks SET completed = false WHERE title = 'reopened'")
+        .await;
+    assert_eq!(env.tick().await["published"], 0);
+    assert_eq!(env.sidecar.publishes_to("reminders").len(), before);
+    assert_eq!(before, 5);
+}
+
+#[tokio::test]
+async fn recorded_reminders_are_kept_while_the_lateness_limit_could_still_publish_them() {
+    // One day of retention, two of lateness: a record of a completed task
+    // 36 hours old stays, one 50 hours old goes.
+    let env = Env::start(&[
+        ("retention_days", "1"),
+        ("scheduler_max_lateness_seconds", "172800"),
+    ])
+    .await;
+    env.recorded("within-lateness", "completed", "published", "36 hours")
+        .await;
+    env.recorded("past-lateness", "completed", "published", "50 hours")
+        .await;
+    env.deliveries("day-old", 1, "sent", true, "36 hours").await;
+    assert_eq!(deleted(&env.prune().await), (1, 0, 1, 0));
+    assert_eq!(env.recorded_left().await, ["within-lateness"]);
+}
+
+#[tokio::test]
+async fn options_needs_no_token_post_needs_it_and_bad_variables_are_named() {
+    let env = Env::start(&[("retention_batch", "0")]).await;
+    env.deliveries("old", 1, "sent", true, "90 days").await;
+    let (status, _) = env.request("OPTIONS", "/retention/prune", &[]).await;
+    assert_eq!(status, 200);
+    for headers in [vec![], vec![("dapr-api-token", "wrong")]] {
+        let (status, body) = env.request("POST", "/retention/prune", &headers).await;
+        assert_eq!(status, 401, "{body}");
+        assert_eq!(body["error"]["code"], "unauthorized");
+        assert!(body["error"]["message"].is_string());
+    }
+    let (status, _) = env
+        .request("GET", "/retention/prune", &[("dapr-api-token", TOKEN)])
+        .await;
+    assert_eq!(status, 405);
+    let (status, body) = env
+        .request("POST", "/retention/prune", &[("dapr-api-token", TOKEN)])
+        .await;
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_configuration");
+    assert!(body["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("retention_batch")));
+    assert_eq!(env.count("SELECT count(*) FROM deliveries").await, 1);
+    assert!(!env.app.logs().contains(TOKEN));
+}
+
+#[tokio::test]
+async fn a_database_fault_answers_503_with_the_error_shape() {
+    let db = fresh_database().await.expect("db");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let url = format!("postgres://postgres@127.0.0.1:{port}/none?sslmode=disable");
+    let env = Env::start_on(db, &url, &format!("127.0.0.1:{port}"), &[]).await;
+    let (status, body) = env
+        .request("POST", "/retention/prune", &[("dapr-api-token", TOKEN)])
+        .await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "database_unavailable");
+    assert!(body["error"]["message"].is_string());
+}
