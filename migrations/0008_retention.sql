@@ -31,6 +31,22 @@ ALTER TABLE scheduled_reminders
 CREATE INDEX IF NOT EXISTS scheduled_reminders_age
     ON scheduled_reminders ((COALESCE(published_at, recorded_at)), task_id, remind_at);
 
+-- Most old recorded reminders belong to tasks left open, which must be
+-- kept; a prune that walked them all from the oldest would cost each call
+-- a walk of the whole history. Instead each call examines a bounded window
+-- of that index, continuing where the previous call stopped (this cursor,
+-- the index key of the last row examined or deleted), and starts again
+-- from the oldest once it reaches the end. One row per swept table.
+CREATE TABLE IF NOT EXISTS retention_cursor (
+    name      text PRIMARY KEY,
+    age       timestamptz NOT NULL,
+    task_id   uuid NOT NULL,
+    remind_at timestamptz NOT NULL
+);
+INSERT INTO retention_cursor (name, age, task_id, remind_at)
+VALUES ('scheduled_reminders', '-infinity', '00000000-0000-0000-0000-000000000000', '-infinity')
+ON CONFLICT (name) DO NOTHING;
+
 -- The outbox flush claims the unpublished outcomes it is about to publish
 -- until flush_claimed_until (a short lease), so concurrent flushes on
 -- several replicas publish each one once per round; a flush that died

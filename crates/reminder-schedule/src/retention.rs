@@ -15,7 +15,8 @@ pub const DEFAULT_DAYS: u32 = 30;
 pub const DEFAULT_BATCH: u32 = 5_000;
 /// Largest accepted batch: a batch is one transaction, and writers that
 /// touch one of its rows (or its counter rows) wait for it, so a batch must
-/// stay short (about 0.1 s per 5,000 deliveries, `bench/retention_prune.sh`).
+/// stay short (0.2-0.5 s per 5,000 deliveries on a loaded 2-core machine,
+/// `bench/retention_prune.sh`).
 pub const MAX_BATCH: u32 = 100_000;
 /// Largest accepted `retention_days` (about 100 years): keeps every age
 /// computation far from overflow.
@@ -92,6 +93,20 @@ impl Retention {
     /// hold without a lock on `tasks`.
     pub fn reminder_age_s(&self, max_lateness_s: i64) -> i64 {
         self.age_s().max(max_lateness_s.saturating_add(1))
+    }
+}
+
+/// Recorded reminders one call examines at most, per row it may delete:
+/// most old records belong to tasks left open (kept), so the sweep of
+/// `scheduled_reminders` reads a bounded window per call, continuing where
+/// the last call stopped, instead of walking the whole history each time.
+pub const REMINDER_SCAN_FACTOR: u32 = 2;
+
+impl Retention {
+    /// How many recorded reminders one call examines at most (at least the
+    /// batch, so a window full of prunable rows still fills the batch).
+    pub fn reminder_scan(&self) -> u32 {
+        self.batch.saturating_mul(REMINDER_SCAN_FACTOR)
     }
 }
 
@@ -197,6 +212,17 @@ mod tests {
             batch: 1,
         };
         assert_eq!(widest.age_s(), 36_500 * 86_400);
+    }
+
+    #[test]
+    fn the_reminder_window_is_bounded_by_the_batch() {
+        assert_eq!(Retention::default().reminder_scan(), 10_000);
+        assert_eq!(Retention { days: 1, batch: 1 }.reminder_scan(), 2);
+        let max = Retention {
+            days: 1,
+            batch: MAX_BATCH,
+        };
+        assert_eq!(max.reminder_scan(), 200_000);
     }
 
     #[test]

@@ -377,6 +377,49 @@ async fn the_batch_bounds_each_table_oldest_first_and_remaining_counts_the_rest(
 }
 
 #[tokio::test]
+async fn recorded_reminders_are_swept_in_bounded_windows_past_the_open_tasks_history() {
+    // retention_batch 1: a call examines at most 2 recorded reminders.
+    let env = Env::start(&[("retention_batch", "1")]).await;
+    for i in 0..6 {
+        let age = format!("{} days", 90 - i);
+        env.recorded(&format!("open-{i:02}"), "open", "published", &age)
+            .await;
+    }
+    env.recorded("done-1", "completed", "published", "60 days")
+        .await;
+    env.recorded("done-2", "deleted", "skipped", "50 days")
+        .await;
+    // The first three windows hold only old reminders of open tasks: kept,
+    // and nothing is counted beyond the window.
+    for _ in 0..3 {
+        assert_eq!(deleted(&env.prune().await), (0, 0, 0, 0));
+    }
+    // The next window reaches the two prunable ones, oldest first.
+    let answer = env.prune().await;
+    assert_eq!((deleted(&answer).2, deleted(&answer).3), (1, 1));
+    assert!(!env.recorded_left().await.contains(&"done-1".to_owned()));
+    let answer = env.prune().await;
+    assert_eq!((deleted(&answer).2, deleted(&answer).3), (1, 0));
+    // The sweep reached the end and starts again from the oldest.
+    for _ in 0..4 {
+        assert_eq!(deleted(&env.prune().await).2, 0);
+    }
+    let left = env.recorded_left().await;
+    assert_eq!(left.len(), 6);
+    assert!(left.iter().all(|t| t.starts_with("open-")), "{left:?}");
+    // One completed later, behind the cursor: the next sweep finds it.
+    env.sql("UPDATE tasks SET completed = true WHERE title = 'open-03'")
+        .await;
+    let mut found = 0;
+    for _ in 0..4 {
+        found += deleted(&env.prune().await).2;
+    }
+    assert_eq!(found, 1);
+    assert_eq!(env.recorded_left().await.len(), 5);
+    assert_eq!(env.gauges().await, env.counted().await);
+}
+
+#[tokio::test]
 async fn retention_days_zero_deletes_nothing() {
     let env = Env::start(&[("retention_days", "0"), ("retention_batch", "1")]).await;
     env.deliveries("ancient", 3, "sent", true, "3000 days")

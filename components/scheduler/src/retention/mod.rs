@@ -35,7 +35,14 @@
 //! (`reminder_schedule::retention::Retention::reminder_age_s`), so pruning
 //! never makes a reminder go out again. A `reminder.due` redelivered by the
 //! broker after its delivery rows were pruned would be delivered again:
-//! `retention_days` is meant to exceed the broker's retention.
+//! `retention_days` is meant to exceed the broker's retention. As most old
+//! recorded reminders belong to open tasks and stay, each call examines a
+//! bounded window of them (2 x the batch), continuing where the last call
+//! stopped (a cursor, `store`), so its cost does not grow with the history.
+//! The price: a call whose window holds fewer prunable reminders than the
+//! batch answers `remaining` without counting them beyond its window (the
+//! count walks the whole history, so it runs only after a full batch, as
+//! for the other tables); later calls sweep on and find them.
 
 mod store;
 
@@ -110,7 +117,13 @@ fn run(retention: Retention, max_lateness_s: i64) -> Result<PruneAnswer, DbFault
     let age_s = retention.age_s();
     let mut remaining = 0;
     let mut batch = |table: Table, age_s: i64| -> Result<u64, DbFault> {
-        let deleted = store::prune(&conn, table, age_s, retention.batch)?;
+        let deleted = store::prune(
+            &conn,
+            table,
+            age_s,
+            retention.batch,
+            retention.reminder_scan(),
+        )?;
         if needs_count(deleted, retention.batch) {
             remaining += store::count(&conn, table, age_s)?;
         }
