@@ -265,8 +265,9 @@ async fn spin_killed_three_times_mid_stream_loses_nothing_and_repeats_only_in_fl
                         .expect("kill");
                 }
                 // What the providers accepted up to the kill (a request the
-                // fakes were still answering when Spin died lands by now).
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                // fakes were still answering when Spin died lands by now;
+                // the next app is not started yet, so nothing newer can).
+                tokio::time::sleep(Duration::from_secs(1)).await;
                 kills.lock().unwrap_or_else(|e| e.into_inner()).push(Kill {
                     at,
                     pushes: fcm.pushes().len(),

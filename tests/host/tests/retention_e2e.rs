@@ -420,6 +420,35 @@ async fn recorded_reminders_are_swept_in_bounded_windows_past_the_open_tasks_his
 }
 
 #[tokio::test]
+async fn concurrent_prunes_as_on_several_replicas_delete_each_row_once() {
+    let env = Env::start(&[("retention_batch", "50")]).await;
+    env.deliveries("old", 200, "sent", true, "60 days").await;
+    env.rejected("old", 200, "60 days").await;
+    for i in 0..40 {
+        env.recorded(&format!("done-{i:02}"), "completed", "published", "60 days")
+            .await;
+    }
+    let mut total = (0, 0, 0);
+    for _ in 0..4 {
+        // Every replica's sidecar fires the cron at about the same moment.
+        let (a, b) = tokio::join!(env.prune(), env.prune());
+        for answer in [a, b] {
+            let (d, r, s, _) = deleted(&answer);
+            total = (total.0 + d, total.1 + r, total.2 + s);
+        }
+    }
+    assert_eq!(total, (200, 200, 40));
+    assert_eq!(env.count("SELECT count(*) FROM deliveries").await, 0);
+    assert_eq!(env.count("SELECT count(*) FROM rejected_events").await, 0);
+    assert_eq!(
+        env.count("SELECT count(*) FROM scheduled_reminders").await,
+        0
+    );
+    assert_eq!(env.gauges().await, env.counted().await);
+    assert_eq!(env.app.request_errors(), Vec::<String>::new());
+}
+
+#[tokio::test]
 async fn retention_days_zero_deletes_nothing() {
     let env = Env::start(&[("retention_days", "0"), ("retention_batch", "1")]).await;
     env.deliveries("ancient", 3, "sent", true, "3000 days")
