@@ -20,7 +20,9 @@
 #      session reads pg_locks every ~10 ms and keeps the longest wait of any
 #      lock (pg_locks.waitstart); then the sweep of scheduled_reminders,
 #      one window per call, once round the whole history;
-# and prints the batch times, the writer's latency in both phases and the
+#   3. the writer with and without the prune's partial index
+#      deliveries_prunable (migration 0008), alternated twice;
+# and prints the batch times, the writer's latency in each phase and the
 # longest lock wait seen, next to the longest batch.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -137,8 +139,18 @@ echo "   deliveries: $(summary "$dir/deliveries.txt"); $(awk -v a="$prune_start"
 echo "   scheduled_reminders, a sweep of calls ($open_tasks open tasks kept, 10000 pruned): $(summary "$dir/batches.txt"); $(awk -v a="$deliveries_done" -v b="$prune_end" 'BEGIN {printf "%.1f s in all", b - a}')"
 echo "   writer: $(cat "$dir/writer.txt"); $(latencies during)"
 touch "$dir/waits.txt"
-echo "   longest lock wait seen: $(sort -n "$dir/waits.txt" | tail -1 | awk '{print ($1 == "" ? "none" : $1 " ms (" $2 " " $3 ")")}'); samples with a waiter: $(wc -l < "$dir/waits.txt"), over 10 ms: $(awk '$1 > 10' "$dir/waits.txt" | wc -l)"
+longest=$(sort -n "$dir/waits.txt" | tail -1 | awk '{print $1 " ms (" $2 " " $3 ")"}')
+echo "   longest lock wait seen: ${longest:-none}; samples with a waiter: $(wc -l < "$dir/waits.txt"), over 10 ms: $(awk '$1 > 10' "$dir/waits.txt" | wc -l)"
 echo "   left: $(psql -At -c "SELECT count(*) FROM deliveries WHERE outcome_published AND status IN ('sent', 'failed') AND updated_at < now() - interval '30 days'") prunable deliveries, $(psql -At -c "SELECT count(*) FROM deliveries") deliveries"
 echo "   the running counts agree with counting the tables: $(psql -At -c "SELECT (SELECT jsonb_object_agg(channel || '/' || status, n) FROM (SELECT channel, status, count(*) n FROM deliveries GROUP BY 1, 2) c)
   = (SELECT jsonb_object_agg(labels[1] || '/' || labels[2], n) FROM (SELECT labels, sum(n) n FROM metric_counts WHERE series = 'deliveries' GROUP BY 1 HAVING sum(n) <> 0) m)
   AND (SELECT count(*) FROM scheduled_reminders) = (SELECT sum(n) FROM metric_counts WHERE series = 'scheduled_reminders')")"
+
+echo
+echo "== 3. what the prune's index deliveries_prunable costs the writer: 10 s with it, 10 s without, twice"
+for round in 1 2; do
+  echo "   round $round, with:    $(writer 10 "with$round"); $(latencies "with$round")"
+  psql -c "DROP INDEX deliveries_prunable"
+  echo "   round $round, without: $(writer 10 "without$round"); $(latencies "without$round")"
+  psql -c "CREATE INDEX deliveries_prunable ON deliveries (updated_at) WHERE outcome_published AND status IN ('sent', 'failed')"
+done

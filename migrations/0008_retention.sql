@@ -29,7 +29,8 @@ ALTER TABLE scheduled_reminders
 -- reads its candidates from the index and probes tasks' primary key per
 -- candidate (is the task completed, deleted, or re-reminded?).
 CREATE INDEX IF NOT EXISTS scheduled_reminders_age
-    ON scheduled_reminders ((COALESCE(published_at, recorded_at)), task_id, remind_at);
+    ON scheduled_reminders ((COALESCE(published_at, recorded_at)), task_id, remind_at)
+    INCLUDE (published_at, recorded_at);
 
 -- Most old recorded reminders belong to tasks left open, which must be
 -- kept; a prune that walked them all from the oldest would cost each call
