@@ -156,6 +156,37 @@ BROKEN = {
             "metadata", [m for m in named(o, "Component", "reminder-scheduler")["spec"]["metadata"]
                          if m["name"] != "route"]),
         "spin.toml has no route /reminder-scheduler"),
+    "retention binding scoped to an app without the scheduler": (
+        "dapr_wiring", "split",
+        lambda o: named(o, "Component", "retention").__setitem__("scopes", ["todo-workers-recurrence"]),
+        "scoped to todo-workers-recurrence, which does not serve /retention/prune"),
+    "retention binding not scoped to the scheduler": (
+        "dapr_wiring", "split",
+        lambda o: named(o, "Component", "retention").__setitem__("scopes", ["todo-workers-notification"]),
+        "todo-workers-scheduler serves /retention/prune but is not in its scopes"),
+    "retention binding without its route (Dapr would call /retention)": (
+        "retention", "joint",
+        lambda o: named(o, "Component", "retention")["spec"].__setitem__(
+            "metadata", [m for m in named(o, "Component", "retention")["spec"]["metadata"]
+                         if m["name"] != "route"]),
+        "route must be '/retention/prune' (got None)"),
+    "retention binding missing": (
+        "retention", "split", lambda o: o.remove(named(o, "Component", "retention")),
+        "expected one Component 'retention', found 0"),
+    "retention binding without a schedule": (
+        "retention", "joint",
+        lambda o: named(o, "Component", "retention")["spec"].__setitem__(
+            "metadata", [m for m in named(o, "Component", "retention")["spec"]["metadata"]
+                         if m["name"] != "schedule"]),
+        "Component/retention: no schedule"),
+    "scheduler SpinApp without retention_days": (
+        "retention", "split", lambda o: drop_var(o, "retention_days", "-scheduler"),
+        "todo-workers-scheduler: runs 'scheduler' but does not set retention_days"),
+    "retention_batch zero in the ConfigMap": (
+        "retention", "joint",
+        lambda o: next(c for c in o if c["kind"] == "ConfigMap" and "retention_batch" in c.get("data", {}))[
+            "data"].__setitem__("retention_batch", "0"),
+        "retention_batch is '0', not an integer from 1 to 100000"),
     "scheduler SpinApp without the pub/sub it publishes to": (
         "dapr_wiring", "split",
         lambda o: named(o, "Component", "kafka-pubsub")["scopes"].remove("todo-workers-scheduler"),

@@ -189,3 +189,23 @@ def test_local_scheduler_binding_reaches_the_scheduler_route(manifest):
     local_app = {"kind": "SpinApp", "metadata": {"name": "local"},
                  "spec": {"podAnnotations": {"dapr.io/enabled": "true", "dapr.io/app-id": local_app_id()}}}
     assert checks.check_dapr_wiring(local_resources() + [local_app], manifest) == []
+
+
+def test_local_retention_binding_reaches_the_prune_route(manifest):
+    bindings = {o["metadata"]["name"]: o for o in local_resources() if o["spec"].get("type") == "bindings.cron"}
+    binding = bindings["retention"]
+    assert checks.component_metadata(binding) == {
+        "schedule": "@every 1h", "direction": "input", "route": "/retention/prune"}
+    local_app = {"kind": "SpinApp", "metadata": {"name": "local"},
+                 "spec": {"podAnnotations": {"dapr.io/enabled": "true", "dapr.io/app-id": local_app_id()}}}
+    assert checks.check_dapr_wiring(local_resources() + [local_app], manifest) == []
+    # The local app runs every component with spin.toml's defaults (CONTRACT.md, section 8).
+    assert (manifest.default("retention_days"), manifest.default("retention_batch")) == ("30", "5000")
+
+
+def test_cluster_and_local_retention_bindings_agree():
+    local = next(o for o in local_resources() if o["metadata"]["name"] == "retention")
+    for overlay in ("joint", "split", "split-keda"):
+        cluster = next(o for o in rendered(overlay)
+                       if o["kind"] == "Component" and o["metadata"]["name"] == "retention")
+        assert cluster["spec"] == local["spec"], overlay

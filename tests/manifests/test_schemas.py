@@ -15,11 +15,11 @@ from mcheck import render, schemas
 
 OVERLAYS = ["joint", "split", "split-keda"]
 EXPECTED_KINDS = {
-    "joint": {"SpinApp": 1, "SpinAppExecutor": 1, "Component": 3, "Resiliency": 1,
+    "joint": {"SpinApp": 1, "SpinAppExecutor": 1, "Component": 4, "Resiliency": 1,
               "Configuration": 1, "Job": 1, "ConfigMap": 2, "Namespace": 1},
-    "split": {"SpinApp": 3, "SpinAppExecutor": 1, "Component": 3, "Resiliency": 1,
+    "split": {"SpinApp": 3, "SpinAppExecutor": 1, "Component": 4, "Resiliency": 1,
               "Configuration": 1, "Job": 1, "ConfigMap": 2, "Namespace": 1},
-    "split-keda": {"SpinApp": 3, "SpinAppExecutor": 1, "Component": 3, "Resiliency": 1,
+    "split-keda": {"SpinApp": 3, "SpinAppExecutor": 1, "Component": 4, "Resiliency": 1,
                    "Configuration": 1, "Job": 1, "ConfigMap": 2, "Namespace": 1,
                    "ScaledObject": 2, "TriggerAuthentication": 1},
 }

@@ -3,6 +3,9 @@
 //! `/scheduler/tick`, and each tick publishes the due reminders of `tasks`
 //! as `reminder.due`, oldest first, each recorded in `scheduled_reminders`.
 //!
+//! The same component serves `POST /retention/prune` (the cron binding
+//! `retention`, section 6 "Retention"), in `retention/`.
+//!
 //! A thin adapter: routing and auth here, the tick's steps in `tick.rs`,
 //! the SQL in `store.rs`, and every decision (lateness, batch, CloudEvent
 //! id, payload, answer) in the plain `reminder-schedule` crate.
@@ -25,6 +28,7 @@
 //! - **Times** travel as epoch microseconds, so ids and payloads are exact
 //!   whatever the database session's time zone.
 
+mod retention;
 mod store;
 mod tick;
 
@@ -34,6 +38,8 @@ use spin_sdk::http_component;
 
 /// The cron binding's route.
 const TICK: &str = "/scheduler/tick";
+/// The `retention` cron binding's route.
+const PRUNE: &str = "/retention/prune";
 /// Readiness of a pod that runs only the scheduler (split deployment):
 /// like the other services' readyz, open to probes without a token.
 const READYZ: &str = "/scheduler/readyz";
@@ -54,7 +60,8 @@ async fn route(req: Request) -> Response {
             _ => serve::method_not_allowed("GET"),
         };
     }
-    if req.path() != TICK {
+    let path = req.path();
+    if path != TICK && path != PRUNE {
         return serve::not_found();
     }
     if *req.method() == Method::Options {
@@ -64,6 +71,7 @@ async fn route(req: Request) -> Response {
         return serve::unauthorised();
     }
     match req.method() {
+        Method::Post if path == PRUNE => retention::handle(),
         Method::Post => tick::handle(&req).await,
         _ => serve::method_not_allowed("POST, OPTIONS"),
     }

@@ -9,10 +9,12 @@
 //! - [`plan`]: publish or skip (lateness), within the batch bound.
 //! - [`tally`]: the tick's answer.
 //! - [`settings`]: the scheduler's Spin variables, validated.
+//! - [`retention`]: `POST /retention/prune`'s variables, ages and answer.
 
 #![warn(missing_docs)]
 pub mod plan;
 pub mod reminder;
+pub mod retention;
 pub mod settings;
 pub mod tally;
 

@@ -383,6 +383,62 @@ def check_dapr_wiring(objs, manifest):
     return problems
 
 
+# Retention (CONTRACT.md, section 6): the cron binding, its route, and the
+# variables of the component serving it, with the bounds the app accepts
+# (crates/reminder-schedule/src/retention.rs).
+RETENTION_BINDING = "retention"
+RETENTION_ROUTE = "/retention/prune"
+RETENTION_VARIABLES = {"retention_days": (0, 36_500), "retention_batch": (1, 100_000)}
+
+
+def _value(app, name, manifest, maps):
+    """A variable's value in this SpinApp: literal, spin.toml default, or
+    the ConfigMap key it reads (None when from a Secret or missing)."""
+    var = variables(app).get(name)
+    if var is None:
+        return manifest.default(name)
+    ref = (var.get("valueFrom") or {}).get("configMapKeyRef")
+    if ref:
+        return (maps.get(ref.get("name")) or {}).get(ref.get("key"))
+    return var.get("value")
+
+
+def check_retention(objs, manifest):
+    """Every deployment prunes: one `retention` cron binding calling
+    /retention/prune, an input with a schedule, and every SpinApp that
+    runs the component serving that route sets retention_days and
+    retention_batch (from the ConfigMap) to values the app accepts."""
+    problems = []
+    bindings = [c for c in of_kind(objs, "Component") if (c.get("metadata") or {}).get("name") == RETENTION_BINDING]
+    if len(bindings) != 1:
+        return [f"expected one Component {RETENTION_BINDING!r}, found {len(bindings)}"]
+    [binding] = bindings
+    spec = binding.get("spec") or {}
+    meta = component_metadata(binding)
+    if spec.get("type") != "bindings.cron":
+        problems.append(f"{describe(binding)}: type must be 'bindings.cron' (got {spec.get('type')!r})")
+    if not meta.get("schedule"):
+        problems.append(f"{describe(binding)}: no schedule")
+    if meta.get("route") != RETENTION_ROUTE:
+        problems.append(f"{describe(binding)}: route must be {RETENTION_ROUTE!r} (got {meta.get('route')!r})")
+    serving = spinlib.component_for(manifest, RETENTION_ROUTE, exact=True)
+    if serving is None:
+        return problems + [f"spin.toml has no route {RETENTION_ROUTE}"]
+    maps = {(o.get("metadata") or {}).get("name"): o.get("data") or {} for o in of_kind(objs, "ConfigMap")}
+    pruning = [a for a in spinapps(objs) if serving in components_run(a, manifest)]
+    if not pruning:
+        problems.append(f"no SpinApp runs {serving!r}, which serves {RETENTION_ROUTE}")
+    for app in pruning:
+        for name, (low, high) in RETENTION_VARIABLES.items():
+            if name not in variables(app):
+                problems.append(f"{describe(app)}: runs {serving!r} but does not set {name}")
+                continue
+            value = _value(app, name, manifest, maps)
+            if value is None or not value.strip().isdigit() or not low <= int(value) <= high:
+                problems.append(f"{describe(app)}: {name} is {value!r}, not an integer from {low} to {high}")
+    return problems
+
+
 def _bounded_inbound_retry(resiliency, component):
     spec = resiliency.get("spec") or {}
     target = ((spec.get("targets") or {}).get("components") or {}).get(component) or {}
@@ -530,6 +586,7 @@ ALL_OVERLAY_CHECKS = {
     "consumer_groups": lambda objs, m, s: check_consumer_groups(objs),
     "tokens": lambda objs, m, s: check_tokens(objs),
     "dapr_wiring": lambda objs, m, s: check_dapr_wiring(objs, m),
+    "retention": lambda objs, m, s: check_retention(objs, m),
     "replicas": lambda objs, m, s: check_replicas(objs),
     "secret_refs": lambda objs, m, s: check_secret_refs(objs, s),
     "config_refs": lambda objs, m, s: check_config_refs(objs),
