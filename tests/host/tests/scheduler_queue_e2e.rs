@@ -365,3 +365,49 @@ async fn pruned_history_sends_nothing_again_and_a_lost_queue_is_rebuilt() {
     assert_eq!(added, 0, "the rebuild is idempotent");
     assert_eq!(counts(&env.tick_ok().await), (0, 0, 0, 0));
 }
+
+#[tokio::test]
+async fn a_writer_racing_a_stale_queue_row_neither_blocks_the_tick_nor_loses_its_reminder() {
+    let env = Env::start().await;
+    let task = env.task("raced", "now() + interval '1 hour'", "NULL").await;
+    // A stale row for an earlier remind_at (as a rebuild racing a writer
+    // leaves one), and a writer setting the task back to exactly that time,
+    // still in its transaction: its trigger holds the row.
+    let earlier = "date_trunc('second', now()) - interval '10 minutes'";
+    let stale: String = env
+        .pg
+        .query_one(
+            &format!(
+                "INSERT INTO scheduler_due_queue (remind_at, task_id) \
+                 VALUES ({earlier}, $1::text::uuid) RETURNING remind_at::text"
+            ),
+            &[&task],
+        )
+        .await
+        .expect("stale row")
+        .get(0);
+    let writer = env.db.client().await;
+    writer
+        .batch_execute(&format!(
+            "BEGIN; UPDATE tasks SET remind_at = '{stale}' WHERE id = '{task}'"
+        ))
+        .await
+        .expect("writer");
+
+    let tick = tokio::time::timeout(std::time::Duration::from_secs(30), env.tick_ok())
+        .await
+        .expect("the tick does not wait for the writer");
+    assert_eq!(
+        counts(&tick),
+        (0, 0, 0, 0),
+        "not due in the tick's snapshot"
+    );
+    writer.batch_execute("COMMIT").await.expect("commit");
+
+    assert_eq!(counts(&env.tick_ok().await), (1, 0, 0, 0));
+    assert_eq!(env.published_tasks(), std::slice::from_ref(&task));
+    assert_eq!(
+        env.reminders()[0].cloudevent_id.as_deref(),
+        Some(env.expected_event_id(&task).await.as_str())
+    );
+}
