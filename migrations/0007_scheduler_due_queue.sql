@@ -5,20 +5,20 @@
 -- for each: people leave reminded tasks open, so after a year that walk
 -- covered millions of recorded reminders at every tick and every scrape.
 --
--- Now a trigger on `tasks` keeps `scheduler_due_queue`: one row per
--- reminder that may still need publishing, i.e. per open task with a
--- finite remind_at, keyed (remind_at, task_id). A tick reads the head of
--- the queue (remind_at <= now()), re-checks each row against `tasks` and
--- `scheduled_reminders`, and deletes the row in the statement that records
--- the reminder (components/scheduler/src/store.rs). So the queue holds
--- only reminders not yet due or not yet handled, and empties itself:
--- - a tick deletes what it records (published or skipped) and what it
---   finds stale (task gone, completed, another remind_at, or recorded);
--- - the trigger deletes a task's row when its remind_at changes, when it is
---   completed and when it is deleted (TRUNCATE empties the queue).
--- Nothing here depends on scheduled_reminders keeping history: a queue row
--- exists only until its reminder is recorded, and pruning recorded rows
--- (section 6, Retention) cannot bring one back.
+-- Now a trigger on `tasks` adds a row to `scheduler_due_queue`, keyed
+-- (remind_at, task_id), whenever a task gets a reminder to send: inserted
+-- open with a finite remind_at, its remind_at changed, or reopened. A tick
+-- reads the head of the queue (remind_at <= now()), checks each row against
+-- `tasks` (open, same remind_at) and `scheduled_reminders` (not recorded),
+-- and deletes it in the statement that records the reminder, or as stale
+-- (components/scheduler/src/store.rs). So the queue empties itself: every
+-- row leaves once its remind_at has passed. The trigger deletes nothing: a
+-- task completed, deleted or re-timed leaves its old row to be dropped by
+-- the tick that finds it due, in a batch, rather than making each of the
+-- backend's writes pay for a delete (bench/scheduler_tick.sh measures the
+-- writes). Nothing here depends on scheduled_reminders keeping history: a
+-- row is added only when a task's reminder changes, and pruning recorded
+-- rows (section 6, Retention) cannot bring one back.
 --
 -- Lost bookkeeping (triggers disabled for a bulk load, a restore without
 -- this table, ...) is repaired by one statement, which this migration also
@@ -32,7 +32,7 @@
 CREATE TABLE IF NOT EXISTS scheduler_due_queue (
     remind_at timestamptz NOT NULL,
     task_id   uuid        NOT NULL,
-    -- The tick's order (oldest first) and the trigger's lookups in one index.
+    -- The tick's order (oldest first) and the trigger's ON CONFLICT in one index.
     PRIMARY KEY (remind_at, task_id)
 ) WITH (autovacuum_vacuum_scale_factor = 0.01);  -- a churning head: vacuum it early
 
@@ -40,23 +40,18 @@ CREATE TABLE IF NOT EXISTS scheduler_due_queue (
 -- done, so no reminder is missed or added twice.
 LOCK TABLE tasks IN SHARE ROW EXCLUSIVE MODE;
 
--- One row trigger function for the three events; the triggers' WHEN clauses
--- keep it from running for writes that do not touch a reminder (most
--- updates of a task). ON CONFLICT DO UPDATE (not DO NOTHING) locks an
--- existing row, so a tick deleting that row as stale at the same moment
--- skips it (SKIP LOCKED) instead of losing the reminder.
+-- The row trigger's WHEN clauses keep it from running for writes that give
+-- no task a new reminder (most updates, completions, deletions).
+-- ON CONFLICT DO UPDATE (not DO NOTHING) locks and renews a row already
+-- there (a task set back to a remind_at whose stale row is still queued),
+-- so a tick deleting that row as stale at the same moment skips it (SKIP
+-- LOCKED, or a changed xmin) instead of losing the reminder.
 CREATE OR REPLACE FUNCTION scheduler_due_queue_track() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         DELETE FROM scheduler_due_queue;
-        RETURN NULL;
-    END IF;
-    IF TG_OP <> 'INSERT' AND OLD.remind_at IS NOT NULL AND NOT OLD.completed THEN
-        DELETE FROM scheduler_due_queue WHERE remind_at = OLD.remind_at AND task_id = OLD.id;
-    END IF;
-    IF TG_OP <> 'DELETE' AND NEW.remind_at IS NOT NULL AND isfinite(NEW.remind_at)
-       AND NOT NEW.completed THEN
+    ELSE
         INSERT INTO scheduler_due_queue (remind_at, task_id) VALUES (NEW.remind_at, NEW.id)
         ON CONFLICT (remind_at, task_id) DO UPDATE SET task_id = EXCLUDED.task_id;
     END IF;
@@ -65,16 +60,14 @@ END
 $fn$;
 
 CREATE OR REPLACE TRIGGER scheduler_due_queue_ins AFTER INSERT ON tasks
-    FOR EACH ROW WHEN (NEW.remind_at IS NOT NULL AND NOT NEW.completed)
+    FOR EACH ROW WHEN (NEW.remind_at IS NOT NULL AND isfinite(NEW.remind_at) AND NOT NEW.completed)
     EXECUTE FUNCTION scheduler_due_queue_track();
 CREATE OR REPLACE TRIGGER scheduler_due_queue_upd AFTER UPDATE OF id, remind_at, completed ON tasks
-    FOR EACH ROW WHEN (OLD.remind_at IS DISTINCT FROM NEW.remind_at
-                       OR OLD.completed IS DISTINCT FROM NEW.completed
-                       OR OLD.id IS DISTINCT FROM NEW.id)
+    FOR EACH ROW WHEN (NEW.remind_at IS NOT NULL AND isfinite(NEW.remind_at) AND NOT NEW.completed
+                       AND (OLD.remind_at IS DISTINCT FROM NEW.remind_at OR OLD.completed
+                            OR OLD.id IS DISTINCT FROM NEW.id))
     EXECUTE FUNCTION scheduler_due_queue_track();
-CREATE OR REPLACE TRIGGER scheduler_due_queue_del AFTER DELETE ON tasks
-    FOR EACH ROW WHEN (OLD.remind_at IS NOT NULL AND NOT OLD.completed)
-    EXECUTE FUNCTION scheduler_due_queue_track();
+-- TRUNCATE tasks empties the queue (a statement trigger: nothing per row).
 CREATE OR REPLACE TRIGGER scheduler_due_queue_trunc AFTER TRUNCATE ON tasks
     FOR EACH STATEMENT EXECUTE FUNCTION scheduler_due_queue_track();
 
@@ -99,5 +92,6 @@ DO $$ BEGIN PERFORM scheduler_due_queue_rebuild(); END $$;
 ANALYZE scheduler_due_queue;
 
 -- The tick and the scrape no longer read tasks by remind_at; every write
--- to `tasks` paid for this index (the trigger's cost replaces it).
+-- to `tasks` paid for this index, and without it an update of remind_at or
+-- completed can be HOT (the trigger's cost replaces it).
 DROP INDEX IF EXISTS tasks_reminders_due;

@@ -4,10 +4,10 @@
 //! microseconds ([`dapr_pubsub::epoch_micros`]).
 //!
 //! Every read starts from `scheduler_due_queue` (migration 0007), which a
-//! trigger on `tasks` fills with each open task's reminder and which the
-//! tick empties as it records: a statement here touches the reminders that
-//! came due and were not handled yet, never the recorded history (see the
-//! migration and the crate docs of `scheduler` for why a queue).
+//! trigger on `tasks` fills with each new reminder and which the tick
+//! empties as rows come due (recorded, or dropped as stale): a statement
+//! here touches the reminders that came due and were not handled yet,
+//! never the recorded history (why a queue: `tick.rs`).
 //!
 //! Statements per tick: 1 when nothing is due ([`anything_due`]);
 //! otherwise [`anything_due`], [`try_lock`], [`due_page`], [`record`],

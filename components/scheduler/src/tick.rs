@@ -8,10 +8,12 @@
 //! tick, not history: after a year a database holds millions of open tasks
 //! whose reminders were published long ago. Reading `tasks` by `remind_at`
 //! and anti-joining `scheduled_reminders` walked all of them at every tick
-//! (747 ms over 1 million, against 4 ms empty). So a trigger on `tasks`
-//! (migration 0007) keeps `scheduler_due_queue`, one row per open task's
-//! reminder, keyed `(remind_at, task_id)`, and a tick reads only the queue's
-//! due head, then deletes each row in the statement that records it.
+//! (seconds over 1 million, against 3 ms empty: `bench/scheduler_tick.sh`).
+//! So a row trigger on `tasks` (migration 0007) adds a row to
+//! `scheduler_due_queue`, keyed `(remind_at, task_id)`, whenever a task
+//! gets a reminder to send (inserted, re-timed, reopened), and a tick reads
+//! only the queue's due head, deleting each row in the statement that
+//! records it.
 //!
 //! - **Why not a watermark** (the last `remind_at` a tick handled, plus a
 //!   bounded re-scan behind it): a reminder can become due in the past at
@@ -22,19 +24,24 @@
 //!   history again. The queue sees them the moment they commit.
 //! - **Every row is checked again** against `tasks` (open, same
 //!   `remind_at`) and `scheduled_reminders` before it is published: the
-//!   queue says where to look, `tasks` stays the truth. So a stale row
-//!   (the task completed or edited, a rebuild racing a writer, a row put
-//!   back after it was recorded) is dropped, never published, and the
-//!   answer's `remaining` and the metrics' backlog count only current ones.
+//!   queue says where to look, `tasks` stays the truth. The trigger deletes
+//!   nothing, so the rows of tasks completed, deleted or re-timed since
+//!   (and any a rebuild added for a task that changed meanwhile) are stale:
+//!   the tick that finds them due drops them in a batch, never publishing
+//!   them, and `remaining` and the metrics' backlog count only current
+//!   rows. Every row thus leaves once its `remind_at` has passed: the queue
+//!   empties itself. A stale row that a writer is renewing (its task set
+//!   back to that `remind_at`) is skipped, never lost (`store.rs`).
 //! - **Retention** may delete `scheduled_reminders` rows of completed,
-//!   deleted or re-timed tasks: the queue row of a reminder is gone once it
-//!   is recorded, and the trigger adds one only when a task's `remind_at`
-//!   or completion changes, so pruning never makes a reminder go out again.
+//!   deleted or re-timed tasks: a queue row is gone once its reminder is
+//!   recorded, and the trigger adds one only when a task's reminder
+//!   changes, so pruning never makes a reminder go out again.
 //! - **Cost to the backend's writes:** one row trigger (its `WHEN` skips
-//!   writes that touch no reminder) and one index entry per task with a
-//!   reminder; the partial index `tasks_reminders_due`, which every such
-//!   write paid for, is dropped. Measured in `bench/scheduler_tick.sh`
-//!   (README, "Scheduler").
+//!   writes that give no task a new reminder: most updates, completions,
+//!   deletions) and one queue row per new reminder; the partial index
+//!   `tasks_reminders_due`, which every such write paid for, is dropped.
+//!   Measured with pgbench in `bench/scheduler_tick.sh` (README,
+//!   "Scheduler").
 //! - **Lost bookkeeping** (triggers disabled for a bulk load, a restore
 //!   without the queue): `SELECT scheduler_due_queue_rebuild();` re-adds
 //!   every open, unrecorded reminder in one statement (the migration's
