@@ -253,45 +253,62 @@ setup() {
   esac
   on history -c "CHECKPOINT"
 }
-# PostgreSQL's CPU time (the postmaster, its live children, and the
-# children it reaped: pgbench's backends exit at its end) per transaction: unlike transactions/s it hardly moves when other work
-# shares the machine. Fixed transaction counts; configurations interleaved.
+# Per transaction, medians over interleaved rounds of fixed transaction
+# counts: transactions/s and PostgreSQL's CPU time (the postmaster, its
+# live children and the children it reaped: pgbench's backends exit at its
+# end) move with whatever else shares the machine; the WAL written and the
+# shared buffers touched (pg_stat_database) do not, so they show the
+# trigger's work even on a busy machine.
 pg_cpu_ticks() {
   local pm; pm=$(head -1 "$dir/data/postmaster.pid")
   { cat /proc/[0-9]*/stat 2>/dev/null || true; } \
-    | awk -v pm="$pm" '{ pid = $1; sub(/^.*\) /, ""); if ($2 == pm) s += $12 + $13; if (pid == pm) s += $12 + $13 + $14 + $15 } END { print s + 0 }' 
+    | awk -v pm="$pm" '{ pid = $1; sub(/^.*\) /, ""); if ($2 == pm) s += $12 + $13; if (pid == pm) s += $12 + $13 + $14 + $15 } END { print s + 0 }'
+}
+pg_work() {  # WAL bytes so far, shared buffers touched in `history` so far
+  on postgres -At -F ' ' -c "SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn, blks_hit + blks_read FROM pg_stat_database WHERE datname = 'history'"
 }
 hz=$(getconf CLK_TCK)
-declare -A cpu tps
+declare -A cpu tps wal blk
 reps=${WRITE_REPS:-5}
 for rep in $(seq "$reps"); do
   for cfg in queue bare main; do
     setup $cfg
     for c in 1 8; do
       tx=$((c == 1 ? 3000 : 600))
-      before=$(pg_cpu_ticks)
+      n=$((tx * c))
+      sleep 0.5
+      read -r wal0 blk0 < <(pg_work); cpu0=$(pg_cpu_ticks)
       v=$("${as_pg[@]}" "$pg_bin/pgbench" "$(db_url history)" -n -f "$dir/write.sql" -c $c -j $((c < 2 ? 1 : 2)) -t $tx 2>"$dir/pgbench.err" \
         | awk '/^tps/ {print $3}')
-      sleep 0.5  # until the postmaster has reaped pgbench's backends
-      after=$(pg_cpu_ticks)
-      cpu[$cfg,$c]="${cpu[$cfg,$c]:-} $(awk -v d=$((after - before)) -v hz="$hz" -v n=$((tx * c)) 'BEGIN {printf "%.1f", d * 1e6 / hz / n}')"
-      tps[$cfg,$c]="${tps[$cfg,$c]:-} $v"
+      sleep 0.5  # until the postmaster has reaped pgbench's backends and their stats are in
+      cpu1=$(pg_cpu_ticks); read -r wal1 blk1 < <(pg_work)
+      cpu[$cfg,$c]+=" $(awk -v d=$((cpu1 - cpu0)) -v hz="$hz" -v n=$n 'BEGIN {printf "%.1f", d * 1e6 / hz / n}')"
+      wal[$cfg,$c]+=" $(awk -v d=$((wal1 - wal0)) -v n=$n 'BEGIN {printf "%.0f", d / n}')"
+      blk[$cfg,$c]+=" $(awk -v d=$((blk1 - blk0)) -v n=$n 'BEGIN {printf "%.1f", d / n}')"
+      tps[$cfg,$c]+=" $v"
     done
   done
 done
 setup queue
 median() { echo "$1" | tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+line() {  # label, array name, client count
+  local -n arr=$2
+  local q b m
+  q=$(median "${arr[queue,$3]}"); b=$(median "${arr[bare,$3]}"); m=$(median "${arr[main,$3]}")
+  awk -v l="$1" -v q="$q" -v b="$b" -v m="$m" 'BEGIN {
+    printf "     %-28s queue %8.1f   no trigger %8.1f   main schema %8.1f   queue/no trigger %.2f   queue/main %.2f\n", l, q, b, m, q / b, q / m }'
+}
 for c in 1 8; do
-  for cfg in queue bare main; do
-    printf '   %d clients, %-5s: PostgreSQL CPU us/transaction %s; transactions/s %s\n' "$c" "$cfg" \
-      "$(echo ${cpu[$cfg,$c]})" "$(echo ${tps[$cfg,$c]} | awk '{for (i=1;i<=NF;i++) printf "%.0f ", $i}')"
+  echo "   $c client(s), median of $reps rounds, per transaction:"
+  line "transactions/s" tps $c
+  line "PostgreSQL CPU us" cpu $c
+  line "WAL bytes" wal $c
+  line "shared buffers touched" blk $c
+done
+echo "   every round (the medians' inputs):"
+for k in tps cpu wal blk; do
+  declare -n arr=$k
+  for c in 1 8; do
+    echo "     $k, $c client(s): queue${arr[queue,$c]} | no trigger${arr[bare,$c]} | main${arr[main,$c]}"
   done
-  q=$(median "${cpu[queue,$c]}"); b=$(median "${cpu[bare,$c]}"); m=$(median "${cpu[main,$c]}")
-  awk -v c=$c -v q="$q" -v b="$b" -v m="$m" -v r="$reps" 'BEGIN {
-    printf "   %d clients (median of %d): PostgreSQL CPU per transaction: queue %.0f us, no trigger %.0f us, main schema %.0f us; queue/no trigger %.2f, queue/main %.2f\n",
-      c, r, q, b, m, q / b, q / m }'
-  q=$(median "${tps[queue,$c]}"); b=$(median "${tps[bare,$c]}"); m=$(median "${tps[main,$c]}")
-  awk -v c=$c -v q="$q" -v b="$b" -v m="$m" 'BEGIN {
-    printf "   %d clients (median): transactions/s: queue %.0f, no trigger %.0f, main schema %.0f; queue/no trigger %.2f, queue/main %.2f\n",
-      c, q, b, m, q / b, q / m }'
 done
