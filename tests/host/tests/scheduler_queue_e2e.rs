@@ -411,3 +411,35 @@ async fn a_writer_racing_a_stale_queue_row_neither_blocks_the_tick_nor_loses_its
         Some(env.expected_event_id(&task).await.as_str())
     );
 }
+
+#[tokio::test]
+async fn a_tick_drops_at_most_twenty_pages_of_stale_rows_and_counts_only_current_ones() {
+    // Batch 1: a tick reads at most 20 pages of one row. 45 tasks completed
+    // before their reminders (stale rows, more than twice the bound) come
+    // due ahead of one open task's reminder.
+    let env = Env::start_with(&[("scheduler_batch", "1")]).await;
+    env.sql(
+        "INSERT INTO tasks (id, user_id, title, remind_at) \
+         SELECT gen_random_uuid(), 'u-42', 'done ' || i, now() - interval '1 hour' - i * interval '1 second' \
+         FROM generate_series(1, 45) i; \
+         UPDATE tasks SET completed = true",
+    )
+    .await;
+    let open = env
+        .task("open", "now() - interval '1 minute'", "NULL")
+        .await;
+    assert_eq!(env.queued_due().await, 46);
+    assert_eq!(env.backlog_and_lag().await.0, 1.0);
+
+    assert_eq!(
+        counts(&env.tick_ok().await),
+        (0, 0, 0, 1),
+        "20 stale rows dropped"
+    );
+    assert_eq!(env.queued_due().await, 26);
+    assert_eq!(counts(&env.tick_ok().await), (0, 0, 0, 1), "20 more");
+    assert_eq!(env.queued_due().await, 6);
+    assert_eq!(counts(&env.tick_ok().await), (1, 0, 0, 0));
+    assert_eq!(env.published_tasks(), std::slice::from_ref(&open));
+    assert_eq!(env.queued_due().await, 0);
+}
