@@ -19,9 +19,10 @@ use spin_sdk::pg4::Connection;
 /// - the outbox: the partial index `deliveries_unpublished` (0003), which
 ///   holds only unpublished final outcomes, with the same predicate as the
 ///   notification service's outbox flush;
-/// - the scheduler backlog: the predicate of the scheduler's own due read
-///   (components/scheduler/src/store.rs), an index-only scan of the partial
-///   index `tasks_reminders_due` (0004) and a primary-key probe each;
+/// - the scheduler backlog: the due head of `scheduler_due_queue` (0007)
+///   checked like the scheduler's own page (components/scheduler/src/store.rs:
+///   task open with this `remind_at`, not recorded), so it reads the
+///   reminders due and not yet handled, never the recorded history;
 /// - `max(version)` of `schema_migrations`, judged like readiness.
 const SCRAPE: &str = "\
 WITH counts AS (SELECT series, labels, sum(n) AS n FROM metric_counts
@@ -40,11 +41,12 @@ FROM (SELECT count(*) AS n,
              coalesce(greatest(extract(epoch FROM now() - min(updated_at)), 0), 0) AS age
       FROM deliveries WHERE status IN ('sent', 'failed') AND NOT outcome_published) o,
      (SELECT count(*) AS n,
-             coalesce(greatest(extract(epoch FROM now() - min(d.remind_at)), 0), 0) AS age
-      FROM tasks d
-      WHERE d.remind_at <= now() AND NOT d.completed AND isfinite(d.remind_at)
+             coalesce(greatest(extract(epoch FROM now() - min(q.remind_at)), 0), 0) AS age
+      FROM scheduler_due_queue q
+      JOIN tasks t ON t.id = q.task_id AND t.remind_at = q.remind_at AND NOT t.completed
+      WHERE q.remind_at <= now()
         AND NOT EXISTS (SELECT 1 FROM scheduled_reminders s
-                        WHERE s.task_id = d.id AND s.remind_at = d.remind_at)) b";
+                        WHERE s.task_id = q.task_id AND s.remind_at = q.remind_at)) b";
 
 /// What a scrape found.
 pub enum Scrape {

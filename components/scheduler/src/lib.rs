@@ -22,9 +22,10 @@
 //!   tick republishes it with the same CloudEvent id. Spin's Postgres pool
 //!   recycles connections with `pg_advisory_unlock_all()`, so even a trap
 //!   cannot leave the lock held; no transaction ever spans a publish.
-//! - **Cheap when idle:** the first read needs no lock and, with nothing
-//!   due, is the only statement (an index-only scan of `tasks_reminders_due`,
-//!   migration 0004).
+//! - **Cheap when idle, whatever the history:** the first read needs no
+//!   lock and, with nothing due, is the only statement (one descent of the
+//!   primary key of `scheduler_due_queue`, migration 0007, which a trigger
+//!   on `tasks` fills; why a queue: `tick.rs`).
 //! - **Times** travel as epoch microseconds, so ids and payloads are exact
 //!   whatever the database session's time zone.
 

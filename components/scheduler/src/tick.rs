@@ -1,6 +1,51 @@
 //! `POST /scheduler/tick`: publish due reminders (oldest first, at most
 //! `scheduler_batch`), skip those later than `scheduler_max_lateness_seconds`,
 //! record both in `scheduled_reminders`, and answer the counts.
+//!
+//! # Why a queue (issue 19)
+//!
+//! A tick's cost must follow the reminders that came due since the last
+//! tick, not history: after a year a database holds millions of open tasks
+//! whose reminders were published long ago. Reading `tasks` by `remind_at`
+//! and anti-joining `scheduled_reminders` walked all of them at every tick
+//! (seconds over 1 million, against 3 ms empty: `bench/scheduler_tick.sh`).
+//! So a row trigger on `tasks` (migration 0007) adds a row to
+//! `scheduler_due_queue`, keyed `(remind_at, task_id)`, whenever a task
+//! gets a reminder to send (inserted, re-timed, reopened), and a tick reads
+//! only the queue's due head, deleting each row in the statement that
+//! records it.
+//!
+//! - **Why not a watermark** (the last `remind_at` a tick handled, plus a
+//!   bounded re-scan behind it): a reminder can become due in the past at
+//!   any time (a `remind_at` set or edited into the past, a transaction
+//!   committing late, a reopened task), and the contract publishes those
+//!   within the lateness. A watermark would have to re-scan the whole
+//!   lateness window (a day of history) at every tick to see them, which is
+//!   history again. The queue sees them the moment they commit.
+//! - **Every row is checked again** against `tasks` (open, same
+//!   `remind_at`) and `scheduled_reminders` before it is published: the
+//!   queue says where to look, `tasks` stays the truth. The trigger deletes
+//!   nothing, so the rows of tasks completed, deleted or re-timed since
+//!   (and any a rebuild added for a task that changed meanwhile) are stale:
+//!   the tick that finds them due drops them in a batch, never publishing
+//!   them, and `remaining` and the metrics' backlog count only current
+//!   rows. Every row thus leaves once its `remind_at` has passed: the queue
+//!   empties itself. A stale row that a writer is renewing (its task set
+//!   back to that `remind_at`) is skipped, never lost (`store.rs`).
+//! - **Retention** may delete `scheduled_reminders` rows of completed,
+//!   deleted or re-timed tasks: a queue row is gone once its reminder is
+//!   recorded, and the trigger adds one only when a task's reminder
+//!   changes, so pruning never makes a reminder go out again.
+//! - **Cost to the backend's writes:** one row trigger (its `WHEN` skips
+//!   writes that give no task a new reminder: most updates, completions,
+//!   deletions) and one queue row per new reminder; the partial index
+//!   `tasks_reminders_due`, which every such write paid for, is dropped.
+//!   Measured with pgbench in `bench/scheduler_tick.sh` (README,
+//!   "Scheduler").
+//! - **Lost bookkeeping** (triggers disabled for a bulk load, a restore
+//!   without the queue): `SELECT scheduler_due_queue_rebuild();` re-adds
+//!   every open, unrecorded reminder in one statement (the migration's
+//!   backfill is the same function).
 
 use component_kit::dapr::Sidecar;
 use component_kit::db::{self, DbFault};
@@ -14,8 +59,9 @@ use spin_sdk::pg4::Connection;
 use crate::store::{self, State};
 
 /// Pages one tick reads at most: pages after the first only follow skipped
-/// reminders (late ones sort first), so this bounds how many a tick skips
-/// (`MAX_PAGES` x batch) when the scheduler starts over an old database.
+/// reminders (late ones sort first) or stale queue rows, so this bounds
+/// the rows a tick handles (`MAX_PAGES` x batch) when the scheduler starts
+/// over an old database.
 const MAX_PAGES: usize = 20;
 
 /// Answers one tick: 200 with the counts, 503 on a database fault, 500 when
@@ -65,19 +111,13 @@ pub async fn handle(req: &Request) -> Response {
 /// the work happens under the tick lock, released whatever the outcome.
 async fn run(settings: Settings, traceparent: Option<&str>) -> Result<Tally, DbFault> {
     let conn = db::open()?;
-    let hint = store::due_page(&conn, settings.batch)?;
-    if hint.is_empty() {
+    if !store::anything_due(&conn)? {
         return Ok(Tally::default());
     }
     if !store::try_lock(&conn)? {
         // Another replica is ticking; it publishes these.
-        let remaining = if hint.len() < settings.batch {
-            hint.len() as u64
-        } else {
-            store::count_due(&conn)?
-        };
         return Ok(Tally {
-            remaining,
+            remaining: store::count_due(&conn)?,
             ..Tally::default()
         });
     }
@@ -105,11 +145,14 @@ async fn locked(
     let mut tally = Tally::default();
     let mut room = settings.batch;
     for _ in 0..MAX_PAGES {
-        let rows = store::due_page(conn, settings.batch)?;
-        let fetched = rows.len();
-        let now_us = rows.first().map_or(0, |r| r.now_us);
-        let page = rows.into_iter().map(|r| r.due).collect();
-        let plan = plan_page(page, now_us, settings.max_lateness_s, room);
+        let page = store::due_page(conn, settings.batch)?;
+        if page.stale > 0 {
+            // Rows of tasks completed, deleted or edited since they were
+            // queued (or recorded already): dropped, never published.
+            tracing::info!(stale = page.stale, "stale scheduler queue rows dropped");
+        }
+        let current = page.due.len();
+        let plan = plan_page(page.due, page.now_us, settings.max_lateness_s, room);
         let mut records: Vec<(&reminder_schedule::Due, State)> =
             plan.skip.iter().map(|d| (d, State::Skipped)).collect();
         let mut failed = false;
@@ -149,10 +192,10 @@ async fn locked(
             tally.failed = 1;
             break;
         }
-        if fetched < settings.batch {
-            // The page held every due reminder: what it did not record is
+        if page.fetched < settings.batch {
+            // The page held every due queue row: what it did not record is
             // exactly what is left.
-            tally.remaining = (fetched - records.len()) as u64;
+            tally.remaining = (current - records.len()) as u64;
             return Ok(tally);
         }
         if room == 0 {

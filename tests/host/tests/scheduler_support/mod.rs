@@ -23,8 +23,15 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
-/// The components the derived manifest keeps.
-const KEEP: [&str; 4] = ["scheduler", "notification", "recurrence", "subscriptions"];
+/// The components the derived manifest keeps (`metrics` for the backlog
+/// and lag series).
+const KEEP: [&str; 5] = [
+    "scheduler",
+    "notification",
+    "recurrence",
+    "subscriptions",
+    "metrics",
+];
 
 /// The subscriber of every test's tasks.
 pub const USER: &str = "u-42";
@@ -263,6 +270,49 @@ impl Env {
             .await
             .expect("expected id")
             .get(0)
+    }
+
+    /// `todo_scheduler_due_backlog` and `todo_scheduler_lag_seconds` of a
+    /// `GET /metrics` (which must answer 200).
+    pub async fn backlog_and_lag(&self) -> (f64, f64) {
+        let (status, body) =
+            http("GET", &format!("{}/metrics", self.app.base_url()), &[], "").await;
+        let text = String::from_utf8_lossy(&body);
+        assert_eq!(status, 200, "{text}");
+        let value = |name: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+                .unwrap_or_else(|| panic!("no {name} in {text}"))
+        };
+        (
+            value("todo_scheduler_due_backlog"),
+            value("todo_scheduler_lag_seconds"),
+        )
+    }
+
+    /// Rows of `scheduler_due_queue` (migration 0007) due now, stale or not.
+    pub async fn queued_due(&self) -> i64 {
+        self.pg
+            .query_one(
+                "SELECT count(*) FROM scheduler_due_queue WHERE remind_at <= now()",
+                &[],
+            )
+            .await
+            .expect("scheduler_due_queue")
+            .get(0)
+    }
+
+    /// The published reminders' task ids, in order.
+    pub fn published_tasks(&self) -> Vec<String> {
+        self.reminders()
+            .iter()
+            .map(|p| {
+                p.data.as_ref().expect("payload")["task_id"]
+                    .as_str()
+                    .expect("task_id")
+                    .to_owned()
+            })
+            .collect()
     }
 
     /// A task's `remind_at` as RFC 3339 UTC text with microseconds.
