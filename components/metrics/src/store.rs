@@ -13,9 +13,13 @@ use spin_sdk::pg4::Connection;
 
 /// Every series of docs/CONTRACT.md "Metrics" in one statement:
 /// - deliveries per channel and status, rejected events per topic and
-///   reason, scheduled reminders per state and generated tasks: sums over
-///   `metric_counts`, the running counts migration 0006's triggers keep
-///   (a few hundred rows at most, whatever the tables' sizes);
+///   reason, scheduled reminders per state and generated tasks, as gauges
+///   (`n`) and as `_total` counters (`total`): sums over `metric_counts`,
+///   the running counts migration 0009's triggers keep (a few hundred rows
+///   at most, whatever the tables' sizes);
+/// - the oldest prunable row per table: the first entry of
+///   `deliveries_prunable` (0009) and of `rejected_events_received_at`
+///   (0002);
 /// - the outbox: the partial index `deliveries_unpublished` (0003), which
 ///   holds only unpublished final outcomes, with the same predicate as the
 ///   notification service's outbox flush;
@@ -24,17 +28,27 @@ use spin_sdk::pg4::Connection;
 ///   index `tasks_reminders_due` (0004) and a primary-key probe each;
 /// - `max(version)` of `schema_migrations`, judged like readiness.
 const SCRAPE: &str = "\
-WITH counts AS (SELECT series, labels, sum(n) AS n FROM metric_counts
-                GROUP BY series, labels HAVING sum(n) > 0)
+WITH counts AS (SELECT series, labels, sum(n) AS n, sum(total) AS total FROM metric_counts
+                GROUP BY series, labels HAVING sum(n) > 0 OR sum(total) > 0)
 SELECT jsonb_build_object(
-    'deliveries', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', c.labels, 'n', c.n)), '[]') FROM counts c WHERE c.series = 'deliveries'),
+    'deliveries', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', c.labels, 'n', c.n)), '[]') FROM counts c WHERE c.series = 'deliveries' AND c.n > 0),
+    'deliveries_finished_total', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', c.labels, 'n', c.total)), '[]') FROM counts c WHERE c.series = 'deliveries' AND c.total > 0),
+    'rejected_events_total', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', c.labels, 'n', c.total)), '[]') FROM counts c WHERE c.series = 'rejected_events' AND c.total > 0),
+    'scheduled_reminders_total', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', c.labels, 'n', c.total)), '[]') FROM counts c WHERE c.series = 'scheduled_reminders' AND c.total > 0),
+    'generated_tasks_total', coalesce((SELECT sum(c.total) FROM counts c WHERE c.series = 'generated_tasks'), 0),
+    'retention_oldest_seconds', jsonb_build_array(
+        jsonb_build_object('key', ARRAY['deliveries'], 'n',
+            (SELECT coalesce(greatest(extract(epoch FROM now() - min(updated_at)), 0), 0) FROM deliveries
+             WHERE status IN ('sent', 'failed') AND outcome_published)),
+        jsonb_build_object('key', ARRAY['rejected_events'], 'n',
+            (SELECT coalesce(greatest(extract(epoch FROM now() - min(received_at)), 0), 0) FROM rejected_events))),
     'outbox_unpublished', o.n,
     'outbox_oldest_unpublished_seconds', o.age,
-    'rejected_events', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', c.labels, 'n', c.n)), '[]') FROM counts c WHERE c.series = 'rejected_events'),
+    'rejected_events', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', c.labels, 'n', c.n)), '[]') FROM counts c WHERE c.series = 'rejected_events' AND c.n > 0),
     'generated_tasks', coalesce((SELECT sum(c.n) FROM counts c WHERE c.series = 'generated_tasks'), 0),
     'scheduler_due_backlog', b.n,
     'scheduler_lag_seconds', b.age,
-    'scheduled_reminders', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', c.labels, 'n', c.n)), '[]') FROM counts c WHERE c.series = 'scheduled_reminders'),
+    'scheduled_reminders', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', c.labels, 'n', c.n)), '[]') FROM counts c WHERE c.series = 'scheduled_reminders' AND c.n > 0),
     'schema_version', (SELECT max(version) FROM schema_migrations))
 FROM (SELECT count(*) AS n,
              coalesce(greatest(extract(epoch FROM now() - min(updated_at)), 0), 0) AS age

@@ -15,7 +15,7 @@ use crate::vars::{self, MissingVariable};
 
 /// The newest migration the components were built against; readiness
 /// answers 503 until `schema_migrations` has it.
-pub const SCHEMA_VERSION: &str = "0006_metric_counts";
+pub const SCHEMA_VERSION: &str = "0009_metric_counters";
 
 /// The connection of one request, opened on first use and shared by every
 /// entry of a bulk delivery; [`LazyConnection::reset`] after a fault, so
