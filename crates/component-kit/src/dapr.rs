@@ -184,7 +184,9 @@ fn rejected(partial: &Partial, topic: &str, reason: RejectReason, detail: String
         id: partial.id.clone(),
         source: partial.source.clone(),
         event_type: partial.event_type.clone(),
-        topic: partial.topic.clone().unwrap_or_else(|| topic.to_owned()),
+        // The route's topic, never the envelope's claim (which stays in the
+        // kept payload): it is a metric label, from a fixed set.
+        topic: topic.to_owned(),
         reason,
         detail,
         payload: truncate_utf8(&partial.raw, MAX_KEPT_PAYLOAD).to_owned(),
