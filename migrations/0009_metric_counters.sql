@@ -23,13 +23,20 @@
 --
 -- 3. INSERT and UPDATE count per row, DELETE and TRUNCATE per statement.
 --    A row trigger's WHEN is checked before any function runs, so an UPDATE
---    that moves no row between label sets (attempts, leases,
+--    that moves no counted row between label sets (attempts, leases,
 --    outcome_published, a task's title) and a first occurrence of a task
 --    cost nothing; a counted write is one upsert of one or two rows, without
 --    0006's transition tables. Retention's batched DELETEs stay one upsert
 --    per label set per statement.
 --
--- 4. `deliveries_prunable`: final, published deliveries by updated_at, the
+-- 4. Deliveries are counted once they are final (sent, failed): a delivery
+--    is claimed `pending`, maybe `retrying`, then final, and counting each
+--    step made three counter-row writes per delivery. The in-flight ones
+--    (pending, retrying) are few (what is being sent or waits for a retry),
+--    so `GET /metrics` counts them from `deliveries_in_flight`, which holds
+--    only them; the claim's INSERT then fires no counting at all.
+--
+-- 5. `deliveries_prunable`: final, published deliveries by updated_at, the
 --    rows retention deletes oldest first; `GET /metrics` reads the oldest
 --    (todo_retention_oldest_seconds) from its first entry.
 
@@ -46,8 +53,8 @@ BEGIN
     -- values and which of them the total counts; %1$s is the row (NEW, OLD,
     -- or nothing for a column of a transition table).
     FOR t IN SELECT * FROM (VALUES
-        ('deliveries', 'deliveries', 'true', 'ARRAY[%1$schannel, %1$sstatus]',
-         $$%1$sstatus IN ('sent', 'failed')$$),
+        ('deliveries', 'deliveries', $$%1$sstatus IN ('sent', 'failed')$$,
+         'ARRAY[%1$schannel, %1$sstatus]', 'true'),
         ('rejected_events', 'rejected_events', 'true', 'ARRAY[%1$stopic, %1$sreason]', 'true'),
         ('scheduled_reminders', 'scheduled_reminders', 'true', 'ARRAY[%1$sstate]', 'true'),
         ('tasks', 'generated_tasks', '%1$soccurrence > 1', 'ARRAY[]::text[]', 'true')
@@ -105,9 +112,10 @@ BEGIN
                         FOR EACH ROW WHEN (%s) EXECUTE FUNCTION %I()',
                        t.tbl, format(t.keep, 'NEW.'), 'metric_counts_row_' || t.series);
         EXECUTE format('CREATE OR REPLACE TRIGGER metric_counts_upd_row AFTER UPDATE ON %I
-                        FOR EACH ROW WHEN ((%s, %s) IS DISTINCT FROM (%s, %s))
+                        FOR EACH ROW WHEN ((%s OR %s) AND (%s, %s) IS DISTINCT FROM (%s, %s))
                         EXECUTE FUNCTION %I()',
-                       t.tbl, format(t.keep, 'OLD.'), format(t.labels, 'OLD.'),
+                       t.tbl, format(t.keep, 'OLD.'), format(t.keep, 'NEW.'),
+                       format(t.keep, 'OLD.'), format(t.labels, 'OLD.'),
                        format(t.keep, 'NEW.'), format(t.labels, 'NEW.'),
                        'metric_counts_row_' || t.series);
         -- 0006's DELETE and TRUNCATE triggers call the statement function
@@ -120,5 +128,7 @@ BEGIN
 END
 $do$;
 
+CREATE INDEX IF NOT EXISTS deliveries_in_flight ON deliveries (channel, status)
+    WHERE status IN ('pending', 'retrying');
 CREATE INDEX IF NOT EXISTS deliveries_prunable ON deliveries (updated_at)
     WHERE status IN ('sent', 'failed') AND outcome_published;
