@@ -39,7 +39,10 @@ root=$real_root
 rm -rf "$upto"
 
 if [ "${DURABLE:-0}" = 1 ]; then
-  psql -c "ALTER SYSTEM SET fsync = on" -c "ALTER SYSTEM SET synchronous_commit = on" -c "SELECT pg_reload_conf()" >/dev/null
+  # throwaway_pg.sh starts without fsync; command-line settings beat the
+  # config files, so restart with them on.
+  "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w restart \
+    -o "-p $port -k $dir -c listen_addresses='' -c shared_buffers=256MB -c fsync=on -c synchronous_commit=on" >/dev/null
   echo "durable: fsync $(psql -At -c 'SHOW fsync'), synchronous_commit $(psql -At -c 'SHOW synchronous_commit')"
 fi
 
@@ -83,24 +86,39 @@ server_cpu() {
   awk -v hz="$(getconf CLK_TCK)" '{print ($16 + $17) / hz}' "/proc/$(head -1 "$dir/data/postmaster.pid")/stat"
 }
 
-run() { # variant clients -> "tps cpu_us_per_transaction"
-  local before after
-  before=$(server_cpu)
-  "${as_pg[@]}" "$pg_bin/pgbench" "$url" -n -f "$dir/write.sql" -c "$2" -j 2 -T "$secs" >"$dir/pgbench.out" 2>"$dir/pgbench.err"
-  after=$(server_cpu)
-  awk -v b="$before" -v a="$after" '/^tps/ {tps=$3} /actually processed/ {n=$NF}
-    END {printf "%s %.1f\n", tps, 1e6 * (a - b) / n}' "$dir/pgbench.out"
+# Collisions, directly: every 50 ms during a run, how many backends wait
+# for a lock (a counter row another transaction holds until its commit);
+# prints the mean.
+lock_waits() { # seconds
+  psql -At -c "CREATE TEMP TABLE waits (n int)" -c "DO \$\$ BEGIN
+      FOR i IN 1..($1 * 20) LOOP
+        PERFORM pg_stat_clear_snapshot();
+        INSERT INTO waits SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock';
+        PERFORM pg_sleep(0.05);
+      END LOOP; END \$\$" -c "SELECT round(avg(n), 2) FROM waits"
 }
 
-declare -A tps cpu
+run() { # variant clients -> "tps cpu_us_per_transaction lock_waiters"
+  local before after
+  before=$(server_cpu)
+  lock_waits "$((secs - 1))" >"$dir/waits.out" &
+  "${as_pg[@]}" "$pg_bin/pgbench" "$url" -n -f "$dir/write.sql" -c "$2" -j 2 -T "$secs" >"$dir/pgbench.out" 2>"$dir/pgbench.err"
+  wait
+  after=$(server_cpu)
+  awk -v b="$before" -v a="$after" -v w="$(tail -1 "$dir/waits.out")" '/^tps/ {tps=$3} /actually processed/ {n=$NF}
+    END {printf "%s %.1f %s\n", tps, 1e6 * (a - b) / n, w}' "$dir/pgbench.out"
+}
+
+declare -A tps cpu waits
 for round in $(seq 1 "$rounds"); do
   for c in ${CLIENTS:-8 16}; do
     for v in off 0006 0009; do
       use $v >/dev/null
-      read -r t u < <(run $v $c)
+      read -r t u w < <(run $v $c)
       tps[$v,$c]="${tps[$v,$c]:-} $t"
       cpu[$v,$c]="${cpu[$v,$c]:-} $u"
-      echo "round $round, $c clients, $v: $t transactions/s, server CPU $u us per transaction"
+      waits[$v,$c]="${waits[$v,$c]:-} $w"
+      echo "round $round, $c clients, $v: $t transactions/s, server CPU $u us per transaction, $w backends waiting for a lock (mean)"
     done
   done
 done
@@ -135,6 +153,12 @@ for c in ${CLIENTS:-8 16}; do
     function median(s,  x, n) { n = split(s, x, " "); sort(x, n); return n % 2 ? x[(n+1)/2] : (x[n/2] + x[n/2+1]) / 2 }
     BEGIN { o = median(off); x = median(a); y = median(b)
       printf "| %d | %.0f us | %.0f us | %.0f us | %.1f %% | %.1f %% |\n", c, o, x, y, 100 * (1 - o / x), 100 * (1 - o / y) }'
+done
+echo
+echo "| clients | backends waiting for a lock, mean per run: off | 0006 | 0009 |"
+echo "|---|---|---|---|"
+for c in ${CLIENTS:-8 16}; do
+  echo "| $c | ${waits[off,$c]} | ${waits[0006,$c]} | ${waits[0009,$c]} |"
 done
 echo
 echo "counter rows: $(psql -At -c "SELECT count(*) || ' rows in ' || count(DISTINCT slot) || ' slots' FROM metric_counts")"

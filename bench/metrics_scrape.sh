@@ -11,7 +11,8 @@
 # scheduled reminders and 2 000 rejected events), and prints EXPLAIN
 # (ANALYZE, BUFFERS) and timings of the scrape's statement, taken verbatim
 # from components/metrics/src/store.rs (const SCRAPE):
-#   1. as migrated: the scrape sums migration 0006's running counts;
+#   1. as migrated: the scrape sums migration 0009's running counts (and
+#      counts the pending and retrying deliveries from their partial index);
 #   2. what those counts cost a writer: one-row INSERTs and UPDATEs of
 #      deliveries with the triggers on and off.
 set -euo pipefail
