@@ -21,20 +21,23 @@
 --    is truncated (or the counts are rebuilt, as here); Prometheus' rate()
 --    reads that as a counter reset.
 --
--- 3. INSERT and UPDATE count per row, DELETE and TRUNCATE per statement.
---    A row trigger's WHEN is checked before any function runs, so an UPDATE
+-- 3. UPDATE counts per row, INSERT, DELETE and TRUNCATE per statement. A
+--    row trigger's WHEN is checked before any function runs, so an UPDATE
 --    that moves no counted row between label sets (attempts, leases,
---    outcome_published, a task's title) and a first occurrence of a task
---    cost nothing; a counted write is one upsert of one or two rows, without
---    0006's transition tables. Retention's batched DELETEs stay one upsert
---    per label set per statement.
+--    outcome_published, a task's title) costs nothing, and one that does is
+--    one upsert of one or two rows, without 0006's transition tables.
+--    INSERT and DELETE stay one upsert per label set per statement (0006's
+--    triggers): a per-row upsert of one counter row in a statement of N rows
+--    writes N versions of that row in one transaction, each found by walking
+--    the ones before (N^2 steps: a million-row INSERT would not finish). The
+--    services' UPDATEs touch a handful of rows each.
 --
 -- 4. Deliveries are counted once they are final (sent, failed): a delivery
 --    is claimed `pending`, maybe `retrying`, then final, and counting each
 --    step made three counter-row writes per delivery. The in-flight ones
 --    (pending, retrying) are few (what is being sent or waits for a retry),
 --    so `GET /metrics` counts them from `deliveries_in_flight`, which holds
---    only them; the claim's INSERT then fires no counting at all.
+--    only them; the claim's INSERT then writes no counter row.
 --
 -- 5. `deliveries_prunable`: final, published deliveries by updated_at, the
 --    rows retention deletes oldest first; `GET /metrics` reads the oldest
@@ -60,39 +63,40 @@ BEGIN
         ('tasks', 'generated_tasks', '%1$soccurrence > 1', 'ARRAY[]::text[]', 'true')
     ) AS v(tbl, series, keep, labels, counted)
     LOOP
-        -- Per row: INSERT adds to n (and total), UPDATE moves one from the
-        -- old label set to the new one (adding to the new one's total).
+        -- Per updated row: one moved from the old label set to the new one
+        -- (adding to the new one's total).
         EXECUTE format($f$
             CREATE OR REPLACE FUNCTION %1$I() RETURNS trigger LANGUAGE plpgsql AS $fn$
             BEGIN
-                IF TG_OP = 'INSERT' THEN
-                    INSERT INTO metric_counts AS m (series, labels, slot, n, total)
-                    VALUES (%2$L, %3$s, %4$s, 1, CASE WHEN %5$s THEN 1 ELSE 0 END)
-                    ON CONFLICT (series, labels, slot)
-                    DO UPDATE SET n = m.n + 1, total = m.total + EXCLUDED.total;
-                ELSE
-                    INSERT INTO metric_counts AS m (series, labels, slot, n, total)
-                    SELECT %2$L, v.labels, %4$s, v.n, v.total
-                    FROM (VALUES (CASE WHEN %6$s THEN %7$s END, -1, 0),
-                                 (CASE WHEN %8$s THEN %3$s END, 1, CASE WHEN %5$s THEN 1 ELSE 0 END))
-                         AS v(labels, n, total)
-                    WHERE v.labels IS NOT NULL
-                    ORDER BY v.labels
-                    ON CONFLICT (series, labels, slot)
-                    DO UPDATE SET n = m.n + EXCLUDED.n, total = m.total + EXCLUDED.total;
-                END IF;
+                INSERT INTO metric_counts AS m (series, labels, slot, n, total)
+                SELECT %2$L, v.labels, %4$s, v.n, v.total
+                FROM (VALUES (CASE WHEN %6$s THEN %7$s END, -1, 0),
+                             (CASE WHEN %8$s THEN %3$s END, 1, CASE WHEN %5$s THEN 1 ELSE 0 END))
+                     AS v(labels, n, total)
+                WHERE v.labels IS NOT NULL
+                ORDER BY v.labels
+                ON CONFLICT (series, labels, slot)
+                DO UPDATE SET n = m.n + EXCLUDED.n, total = m.total + EXCLUDED.total;
                 RETURN NULL;
             END
             $fn$$f$,
             'metric_counts_row_' || t.series, t.series,
             format(t.labels, 'NEW.'), slot, format(t.counted, 'NEW.'),
             format(t.keep, 'OLD.'), format(t.labels, 'OLD.'), format(t.keep, 'NEW.'));
-        -- Per statement: DELETE lowers n by the deleted rows per label set
-        -- (in label order), TRUNCATE starts the series again.
+        -- Per statement: INSERT adds the kept rows per label set (in label
+        -- order) to n and the counted ones to total, DELETE lowers n, and
+        -- TRUNCATE starts the series again.
         EXECUTE format($f$
             CREATE OR REPLACE FUNCTION %1$I() RETURNS trigger LANGUAGE plpgsql AS $fn$
             BEGIN
-                IF TG_OP = 'DELETE' THEN
+                IF TG_OP = 'INSERT' THEN
+                    INSERT INTO metric_counts AS m (series, labels, slot, n, total)
+                    SELECT %2$L, d.labels, %3$s, count(*), count(*) FILTER (WHERE d.counted)
+                    FROM (SELECT %4$s AS labels, %6$s AS counted FROM new_rows WHERE %5$s) d
+                    GROUP BY d.labels ORDER BY d.labels
+                    ON CONFLICT (series, labels, slot)
+                    DO UPDATE SET n = m.n + EXCLUDED.n, total = m.total + EXCLUDED.total;
+                ELSIF TG_OP = 'DELETE' THEN
                     INSERT INTO metric_counts AS m (series, labels, slot, n)
                     SELECT %2$L, d.labels, %3$s, -count(*)
                     FROM (SELECT %4$s AS labels FROM old_rows WHERE %5$s) d
@@ -105,12 +109,8 @@ BEGIN
             END
             $fn$$f$,
             'metric_counts_' || t.series, t.series, slot,
-            format(t.labels, ''), format(t.keep, ''));
-        EXECUTE format('DROP TRIGGER IF EXISTS metric_counts_ins ON %I', t.tbl);
+            format(t.labels, ''), format(t.keep, ''), format(t.counted, ''));
         EXECUTE format('DROP TRIGGER IF EXISTS metric_counts_upd ON %I', t.tbl);
-        EXECUTE format('CREATE OR REPLACE TRIGGER metric_counts_ins_row AFTER INSERT ON %I
-                        FOR EACH ROW WHEN (%s) EXECUTE FUNCTION %I()',
-                       t.tbl, format(t.keep, 'NEW.'), 'metric_counts_row_' || t.series);
         EXECUTE format('CREATE OR REPLACE TRIGGER metric_counts_upd_row AFTER UPDATE ON %I
                         FOR EACH ROW WHEN ((%s OR %s) AND (%s, %s) IS DISTINCT FROM (%s, %s))
                         EXECUTE FUNCTION %I()',
@@ -118,8 +118,8 @@ BEGIN
                        format(t.keep, 'OLD.'), format(t.labels, 'OLD.'),
                        format(t.keep, 'NEW.'), format(t.labels, 'NEW.'),
                        'metric_counts_row_' || t.series);
-        -- 0006's DELETE and TRUNCATE triggers call the statement function
-        -- replaced above. The counts start again from the tables.
+        -- 0006's INSERT, DELETE and TRUNCATE triggers call the statement
+        -- function replaced above. The counts start again from the tables.
         EXECUTE format('INSERT INTO metric_counts (series, labels, slot, n, total)
                         SELECT %L, d.labels, 0, count(*), count(*) FILTER (WHERE d.counted)
                         FROM (SELECT %s AS labels, %s AS counted FROM %I WHERE %s) d GROUP BY 2',
