@@ -21,16 +21,15 @@
 --    is truncated (or the counts are rebuilt, as here); Prometheus' rate()
 --    reads that as a counter reset.
 --
--- 3. UPDATE counts per row, INSERT, DELETE and TRUNCATE per statement. A
---    row trigger's WHEN is checked before any function runs, so an UPDATE
---    that moves no counted row between label sets (attempts, leases,
---    outcome_published, a task's title) costs nothing, and one that does is
---    one upsert of one or two rows, without 0006's transition tables.
---    INSERT and DELETE stay one upsert per label set per statement (0006's
---    triggers): a per-row upsert of one counter row in a statement of N rows
---    writes N versions of that row in one transaction, each found by walking
---    the ones before (N^2 steps: a million-row INSERT would not finish). The
---    services' UPDATEs touch a handful of rows each.
+-- 3. Still one statement-level trigger per operation (0006's triggers,
+--    calling the functions replaced here): a statement's rows are reduced
+--    to one delta per label set, applied in label order, so two
+--    statements that do share a slot lock its rows in one order. (Row
+--    triggers, tried, skip the UPDATEs that move no counted row for free,
+--    but lock counter rows in row order, so two transactions sharing a slot
+--    could deadlock after a provider accepted a send; and a million-row
+--    INSERT would write one counter row a million times in one transaction,
+--    each version found by walking the ones before.)
 --
 -- 4. Deliveries are counted once they are final (sent, failed): a delivery
 --    is claimed `pending`, maybe `retrying`, then final, and counting each
@@ -51,79 +50,54 @@ DO $do$
 DECLARE
     t record;
     slot constant text := '(pg_current_xact_id()::text::bigint % 64)::smallint';
+    upsert constant text := $q$
+        INSERT INTO metric_counts AS m (series, labels, slot, n, total)
+        SELECT %L, d.labels, %s, d.n, %s FROM (%s) d ORDER BY d.labels
+        ON CONFLICT (series, labels, slot)
+        DO UPDATE SET n = m.n + EXCLUDED.n, total = m.total + EXCLUDED.total;$q$;
+    counted constant text := 'SELECT %s AS labels, count(*) AS n FROM %s WHERE %s GROUP BY 1';
 BEGIN
-    -- Per counted table: its series, which rows count (keep), their label
-    -- values and which of them the total counts; %1$s is the row (NEW, OLD,
-    -- or nothing for a column of a transition table).
+    -- Per counted table: its series, which rows count (keep) and their
+    -- label values, as columns of the table.
     FOR t IN SELECT * FROM (VALUES
-        ('deliveries', 'deliveries', $$%1$sstatus IN ('sent', 'failed')$$,
-         'ARRAY[%1$schannel, %1$sstatus]', 'true'),
-        ('rejected_events', 'rejected_events', 'true', 'ARRAY[%1$stopic, %1$sreason]', 'true'),
-        ('scheduled_reminders', 'scheduled_reminders', 'true', 'ARRAY[%1$sstate]', 'true'),
-        ('tasks', 'generated_tasks', '%1$soccurrence > 1', 'ARRAY[]::text[]', 'true')
-    ) AS v(tbl, series, keep, labels, counted)
+        ('deliveries', 'deliveries', $$status IN ('sent', 'failed')$$, 'ARRAY[channel, status]'),
+        ('rejected_events', 'rejected_events', 'true', 'ARRAY[topic, reason]'),
+        ('scheduled_reminders', 'scheduled_reminders', 'true', 'ARRAY[state]'),
+        ('tasks', 'generated_tasks', 'occurrence > 1', 'ARRAY[]::text[]')
+    ) AS v(tbl, series, keep, labels)
     LOOP
-        -- Per updated row: one moved from the old label set to the new one
-        -- (adding to the new one's total).
+        -- INSERT adds its kept rows per label set to n and total; UPDATE
+        -- moves them between label sets (n) and adds to total what entered
+        -- one; DELETE lowers n only; TRUNCATE starts the series again.
+        -- A transition table exists only for its own event, hence one
+        -- statement per operation.
         EXECUTE format($f$
-            CREATE OR REPLACE FUNCTION %1$I() RETURNS trigger LANGUAGE plpgsql AS $fn$
+            CREATE OR REPLACE FUNCTION %I() RETURNS trigger LANGUAGE plpgsql AS $fn$
             BEGIN
-                INSERT INTO metric_counts AS m (series, labels, slot, n, total)
-                SELECT %2$L, v.labels, %4$s, v.n, v.total
-                FROM (VALUES (CASE WHEN %6$s THEN %7$s END, -1, 0),
-                             (CASE WHEN %8$s THEN %3$s END, 1, CASE WHEN %5$s THEN 1 ELSE 0 END))
-                     AS v(labels, n, total)
-                WHERE v.labels IS NOT NULL
-                ORDER BY v.labels
-                ON CONFLICT (series, labels, slot)
-                DO UPDATE SET n = m.n + EXCLUDED.n, total = m.total + EXCLUDED.total;
-                RETURN NULL;
-            END
-            $fn$$f$,
-            'metric_counts_row_' || t.series, t.series,
-            format(t.labels, 'NEW.'), slot, format(t.counted, 'NEW.'),
-            format(t.keep, 'OLD.'), format(t.labels, 'OLD.'), format(t.keep, 'NEW.'));
-        -- Per statement: INSERT adds the kept rows per label set (in label
-        -- order) to n and the counted ones to total, DELETE lowers n, and
-        -- TRUNCATE starts the series again.
-        EXECUTE format($f$
-            CREATE OR REPLACE FUNCTION %1$I() RETURNS trigger LANGUAGE plpgsql AS $fn$
-            BEGIN
-                IF TG_OP = 'INSERT' THEN
-                    INSERT INTO metric_counts AS m (series, labels, slot, n, total)
-                    SELECT %2$L, d.labels, %3$s, count(*), count(*) FILTER (WHERE d.counted)
-                    FROM (SELECT %4$s AS labels, %6$s AS counted FROM new_rows WHERE %5$s) d
-                    GROUP BY d.labels ORDER BY d.labels
-                    ON CONFLICT (series, labels, slot)
-                    DO UPDATE SET n = m.n + EXCLUDED.n, total = m.total + EXCLUDED.total;
-                ELSIF TG_OP = 'DELETE' THEN
-                    INSERT INTO metric_counts AS m (series, labels, slot, n)
-                    SELECT %2$L, d.labels, %3$s, -count(*)
-                    FROM (SELECT %4$s AS labels FROM old_rows WHERE %5$s) d
-                    GROUP BY d.labels ORDER BY d.labels
-                    ON CONFLICT (series, labels, slot) DO UPDATE SET n = m.n + EXCLUDED.n;
-                ELSIF TG_OP = 'TRUNCATE' THEN
-                    DELETE FROM metric_counts WHERE series = %2$L;
+                IF TG_OP = 'INSERT' THEN %s
+                ELSIF TG_OP = 'UPDATE' THEN %s
+                ELSIF TG_OP = 'DELETE' THEN %s
+                ELSE DELETE FROM metric_counts WHERE series = %L;
                 END IF;
                 RETURN NULL;
             END
             $fn$$f$,
-            'metric_counts_' || t.series, t.series, slot,
-            format(t.labels, ''), format(t.keep, ''), format(t.counted, ''));
-        EXECUTE format('DROP TRIGGER IF EXISTS metric_counts_upd ON %I', t.tbl);
-        EXECUTE format('CREATE OR REPLACE TRIGGER metric_counts_upd_row AFTER UPDATE ON %I
-                        FOR EACH ROW WHEN ((%s OR %s) AND (%s, %s) IS DISTINCT FROM (%s, %s))
-                        EXECUTE FUNCTION %I()',
-                       t.tbl, format(t.keep, 'OLD.'), format(t.keep, 'NEW.'),
-                       format(t.keep, 'OLD.'), format(t.labels, 'OLD.'),
-                       format(t.keep, 'NEW.'), format(t.labels, 'NEW.'),
-                       'metric_counts_row_' || t.series);
-        -- 0006's INSERT, DELETE and TRUNCATE triggers call the statement
-        -- function replaced above. The counts start again from the tables.
+            'metric_counts_' || t.series,
+            format(upsert, t.series, slot, 'd.n',
+                   format(counted, t.labels, 'new_rows', t.keep)),
+            format(upsert, t.series, slot, 'greatest(d.n, 0)',
+                   format('SELECT x.labels, sum(x.n) AS n FROM (%s UNION ALL %s) x
+                           GROUP BY x.labels HAVING sum(x.n) <> 0',
+                          format(counted, t.labels, 'new_rows', t.keep),
+                          replace(format(counted, t.labels, 'old_rows', t.keep), 'count(*)', '-count(*)'))),
+            format(upsert, t.series, slot, '0',
+                   replace(format(counted, t.labels, 'old_rows', t.keep), 'count(*)', '-count(*)')),
+            t.series);
+        -- 0006's triggers call the functions replaced here. The counts
+        -- start again from the tables.
         EXECUTE format('INSERT INTO metric_counts (series, labels, slot, n, total)
-                        SELECT %L, d.labels, 0, count(*), count(*) FILTER (WHERE d.counted)
-                        FROM (SELECT %s AS labels, %s AS counted FROM %I WHERE %s) d GROUP BY 2',
-                       t.series, format(t.labels, ''), format(t.counted, ''), t.tbl, format(t.keep, ''));
+                        SELECT %L, d.labels, 0, d.n, d.n FROM (%s) d',
+                       t.series, format(counted, t.labels, t.tbl, t.keep));
     END LOOP;
 END
 $do$;
