@@ -17,9 +17,9 @@ use spin_sdk::pg4::Connection;
 ///   gauges (`n`) and as `_total` counters (`total`): sums over
 ///   `metric_counts`, the running counts migration 0009's triggers keep (a
 ///   few hundred rows at most, whatever the tables' sizes);
-/// - pending and retrying deliveries: counted from the partial index
-///   `deliveries_in_flight` (0009), which holds only them (the deliveries
-///   being sent or waiting for a retry);
+/// - pending and retrying deliveries: counted by an index-only scan of the
+///   partial index `deliveries_in_flight` (0009), which holds only them (the
+///   deliveries being sent or waiting for a retry);
 /// - the oldest prunable row per table: the first entry of
 ///   `deliveries_prunable` (0009) and of `rejected_events_received_at`
 ///   (0002);
@@ -37,8 +37,9 @@ SELECT jsonb_build_object(
     'deliveries', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', k.labels, 'n', k.n)), '[]')
                    FROM (SELECT c.labels, c.n FROM counts c WHERE c.series = 'deliveries' AND c.n > 0
                          UNION ALL
-                         SELECT ARRAY[d.channel, d.status], count(*) FROM deliveries d
-                         WHERE d.status IN ('pending', 'retrying') GROUP BY 1) k),
+                         SELECT ARRAY[f.channel, f.status], f.n
+                         FROM (SELECT channel, status, count(*) AS n FROM deliveries
+                               WHERE status IN ('pending', 'retrying') GROUP BY channel, status) f) k),
     'deliveries_finished_total', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', c.labels, 'n', c.total)), '[]') FROM counts c WHERE c.series = 'deliveries' AND c.total > 0),
     'rejected_events_total', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', c.labels, 'n', c.total)), '[]') FROM counts c WHERE c.series = 'rejected_events' AND c.total > 0),
     'scheduled_reminders_total', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', c.labels, 'n', c.total)), '[]') FROM counts c WHERE c.series = 'scheduled_reminders' AND c.total > 0),

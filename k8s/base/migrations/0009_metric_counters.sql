@@ -102,7 +102,8 @@ BEGIN
 END
 $do$;
 
-CREATE INDEX IF NOT EXISTS deliveries_in_flight ON deliveries (channel, status)
+-- status first: PostgreSQL 15 then counts them by an index-only scan.
+CREATE INDEX IF NOT EXISTS deliveries_in_flight ON deliveries (status, channel)
     WHERE status IN ('pending', 'retrying');
 CREATE INDEX IF NOT EXISTS deliveries_prunable ON deliveries (updated_at)
     WHERE status IN ('sent', 'failed') AND outcome_published;
