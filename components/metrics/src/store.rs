@@ -70,8 +70,9 @@ FROM (SELECT count(*) AS n,
 
 /// What a scrape found.
 pub enum Scrape {
-    /// Every number, and whether the schema is current.
-    Full(Snapshot, bool),
+    /// Every number, and whether the schema is current (boxed: the
+    /// snapshot is large next to the other variant).
+    Full(Box<Snapshot>, bool),
     /// The database answers but the tables are not there yet (never
     /// migrated): only `todo_schema_ready 0` can be said.
     Unmigrated,
@@ -86,7 +87,7 @@ pub fn scrape() -> Result<Scrape, DbFault> {
     match db::query_one::<Snapshot>(&conn, SCRAPE, &[]) {
         Ok(Some(snapshot)) => {
             let ready = readiness::schema_is_current(snapshot.schema_version.as_deref());
-            Ok(Scrape::Full(snapshot, ready))
+            Ok(Scrape::Full(Box::new(snapshot), ready))
         }
         Ok(None) => Err(DbError::RowShape("the scrape returned no row".into()).into()),
         Err(fault) if fault.answered_by_server() => unmigrated_or(&conn, fault),
