@@ -51,6 +51,9 @@ scripts/supply-chain.sh
 echo "== manifests: render and validate k8s overlays"
 tests/manifests/run.sh
 
+echo "== monitoring: promtool check and unit tests of the rules, dashboard PromQL"
+tests/monitoring/run.sh
+
 echo "== tests: cargo test (unit, property, end-to-end under spin up)"
 cargo test --workspace
 

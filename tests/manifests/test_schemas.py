@@ -2,7 +2,7 @@
 Kubernetes built-ins against the Kubernetes OpenAPI schemas
 (kubernetes-validate), SpinApp/SpinAppExecutor against the spin-operator
 v0.6.1 CRDs, Dapr kinds against the Dapr v1.18.3 CRDs, KEDA kinds against the
-KEDA v2.20.2 CRDs."""
+KEDA v2.20.2 CRDs, PrometheusRule against prometheus-operator v0.89.0's CRD."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from conftest import rendered
 from mcheck import render, schemas
 
-OVERLAYS = ["joint", "split", "split-keda"]
+OVERLAYS = ["joint", "split", "split-keda", "joint-monitoring"]
 EXPECTED_KINDS = {
     "joint": {"SpinApp": 1, "SpinAppExecutor": 1, "Component": 4, "Resiliency": 1,
               "Configuration": 1, "Job": 1, "ConfigMap": 2, "Namespace": 1},
@@ -22,6 +22,9 @@ EXPECTED_KINDS = {
     "split-keda": {"SpinApp": 3, "SpinAppExecutor": 1, "Component": 4, "Resiliency": 1,
                    "Configuration": 1, "Job": 1, "ConfigMap": 2, "Namespace": 1,
                    "ScaledObject": 2, "TriggerAuthentication": 1},
+    "joint-monitoring": {"SpinApp": 1, "SpinAppExecutor": 1, "Component": 3, "Resiliency": 1,
+                         "Configuration": 1, "Job": 1, "ConfigMap": 3, "Namespace": 1,
+                         "PrometheusRule": 1},
 }
 
 
@@ -83,13 +86,19 @@ BROKEN = {
     "ConfigMap non-string value": ("ConfigMap", lambda o: o["data"].__setitem__("x", 5), "is not of type 'string'"),
     "name not DNS-1123": ("Namespace", lambda o: o["metadata"].__setitem__("name", "Todo_NS"), "DNS-1123"),
     "unknown kind": ("Component", lambda o: o.__setitem__("kind", "Componnent"), "no CRD schema"),
+    "PrometheusRule alert without expr": (
+        "PrometheusRule", lambda o: o["spec"]["groups"][1]["rules"][0].pop("expr"), "'expr' is a required"),
+    "PrometheusRule group typo": (
+        "PrometheusRule", lambda o: o["spec"]["groups"][0].__setitem__("rule", []), "'rule' was unexpected"),
+    "PrometheusRule for: not a duration": (
+        "PrometheusRule", lambda o: o["spec"]["groups"][1]["rules"][0].__setitem__("for", "5 minutes"), "does not match"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
 def test_validation_rejects_a_broken_object(case):
     kind, mutate, message = BROKEN[case]
-    obj = _first(rendered("split"), kind)
+    obj = _first(rendered("joint-monitoring" if kind == "PrometheusRule" else "split"), kind)
     mutate(obj)
     with pytest.raises(schemas.SchemaError, match=re.escape(message)):
         schemas.validate(obj)

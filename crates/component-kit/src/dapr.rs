@@ -268,6 +268,8 @@ fn rejected(partial: &Partial, topic: &str, reason: RejectReason, detail: String
         id: partial.id.clone(),
         source: partial.source.clone(),
         event_type: partial.event_type.clone(),
+        // The route's topic, never the envelope's claim (which stays in the
+        // kept payload): it is a metric label, from a fixed set.
         topic: topic.to_owned(),
         reason,
         detail,

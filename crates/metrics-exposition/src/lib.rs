@@ -1,11 +1,14 @@
 //! `GET /metrics` without Spin (docs/CONTRACT.md, "Metrics"): the numbers one
 //! scrape reads from PostgreSQL ([`Snapshot`]) become the contract's gauges
-//! in the Prometheus text exposition format 0.0.4 ([`render`]).
+//! in the Prometheus text exposition format 0.0.4 ([`render`]), with the
+//! `_total` counters `rate()` needs and every label value from a fixed set
+//! ([`labels`]).
 //!
 //! Kept apart from the component so the format (escaping, `# HELP` and
 //! `# TYPE` lines, the fixed label sets) is unit-tested without a host.
 
 #![warn(missing_docs)]
+pub mod labels;
 mod series;
 mod snapshot;
 mod text;

@@ -31,6 +31,23 @@ pub struct Snapshot {
     pub scheduler_lag_seconds: f64,
     /// `scheduled_reminders` rows per `[state]`.
     pub scheduled_reminders: Vec<Count>,
+    /// Deliveries that entered `sent` or `failed`, per `[channel, status]`,
+    /// never lowered by deletes (migration 0009's `metric_counts.total`).
+    #[serde(default)]
+    pub deliveries_finished_total: Vec<Count>,
+    /// Events ever kept in `rejected_events`, per `[topic, reason]`.
+    #[serde(default)]
+    pub rejected_events_total: Vec<Count>,
+    /// Reminders ever recorded by the scheduler, per `[state]`.
+    #[serde(default)]
+    pub scheduled_reminders_total: Vec<Count>,
+    /// Occurrences the recurrence service ever created.
+    #[serde(default)]
+    pub generated_tasks_total: f64,
+    /// Per `[table]`: seconds since the oldest row retention could delete
+    /// was written (judged like retention); 0 when none.
+    #[serde(default)]
+    pub retention_oldest_seconds: Vec<Count>,
     /// `max(version)` of `schema_migrations`, for the readiness judgement.
     pub schema_version: Option<String>,
 }

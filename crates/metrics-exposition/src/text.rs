@@ -14,8 +14,18 @@ pub struct Family<'a> {
 impl<'a> Family<'a> {
     /// Starts a gauge family (every series of docs/CONTRACT.md "Metrics" is a gauge).
     pub fn gauge(out: &'a mut String, name: &'a str, help: &str) -> Self {
+        Self::typed(out, name, help, "gauge")
+    }
+
+    /// Starts a counter family: a `_total` series that only goes up (a
+    /// reset is read by Prometheus' `rate()` as a restart).
+    pub fn counter(out: &'a mut String, name: &'a str, help: &str) -> Self {
+        Self::typed(out, name, help, "counter")
+    }
+
+    fn typed(out: &'a mut String, name: &'a str, help: &str, kind: &str) -> Self {
         let _ = writeln!(out, "# HELP {name} {}", escape_help(help));
-        let _ = writeln!(out, "# TYPE {name} gauge");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
         Family { out, name }
     }
 

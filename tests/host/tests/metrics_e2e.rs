@@ -2,15 +2,18 @@
 //! real Spin CLI: exact values after known rows and a real DROP, HELP and
 //! TYPE for every family, the content type, no token needed, one statement
 //! per scrape, 503 with the error shape while PostgreSQL is down, and
-//! `todo_schema_ready` agreeing with the readiness route.
+//! `todo_schema_ready` agreeing with the readiness route; the `_total`
+//! counters that deletes do not lower, and label values from fixed sets
+//! only (a topic an event claims, a reason nobody defined: `other`).
 
 mod metrics_support;
 
 use component_host::client;
 use metrics_support::{set, Env, Exposition, TOKEN};
 
-/// Every family of docs/CONTRACT.md "Metrics", in the order they are written.
-const FAMILIES: [&str; 9] = [
+/// Every family of docs/CONTRACT.md "Metrics", in the order they are written,
+/// then the counters and the retention gauge of migration 0009.
+const FAMILIES: [&str; 14] = [
     "todo_deliveries",
     "todo_outbox_unpublished",
     "todo_outbox_oldest_unpublished_seconds",
@@ -19,14 +22,24 @@ const FAMILIES: [&str; 9] = [
     "todo_scheduler_due_backlog",
     "todo_scheduler_lag_seconds",
     "todo_scheduled_reminders",
+    "todo_deliveries_finished_total",
+    "todo_rejected_events_total",
+    "todo_scheduled_reminders_total",
+    "todo_generated_tasks_total",
+    "todo_retention_oldest_seconds",
     "todo_schema_ready",
 ];
+
+/// Samples of an empty database: every combination of the fixed label
+/// sets (channels x statuses, route topics x reason codes, states, final
+/// statuses, pruned tables) and one per unlabelled series.
+const EMPTY_SAMPLES: usize = 8 + 1 + 1 + 16 + 1 + 1 + 1 + 2 + (4 + 16 + 2 + 1 + 2) + 1;
 
 /// Known rows: 8 deliveries (2 final outcomes unpublished, the older one
 /// updated 2 hours ago), 2 generated occurrences, 1 due unscheduled
 /// reminder (1 hour late) next to a published, a completed and a future
-/// one, 3 scheduled reminders, 2 rejected events (one with a label value
-/// that needs escaping).
+/// one, 3 scheduled reminders, 2 rejected events (one with a reason no
+/// code has, which would need escaping: it must be written as `other`).
 const ROWS: &str = r#"
 INSERT INTO deliveries (delivery_id, user_id, task_id, remind_at, channel, recipient,
                         status, outcome_published, updated_at)
@@ -65,21 +78,46 @@ VALUES ('e-1', 'reminders', 'schema_violation', '{}'),
 async fn values_after_known_rows_and_a_real_drop_are_exact() {
     let env = Env::start().await;
     env.sql(ROWS).await;
-    // A real DROP through the recurrence route: kept with the route's topic.
-    let drop = client::send(
-        "POST",
-        &format!("{}/events/task-events", env.app.base_url()),
-        &[
-            ("dapr-api-token", TOKEN),
-            ("content-type", "application/cloudevents+json"),
-        ],
-        "{not json",
-    )
-    .await
-    .expect("delivery");
-    assert_eq!(
-        (drop.status, drop.json()["status"].as_str()),
-        (200, Some("DROP"))
+    // Real DROPs through the recurrence route: kept with the route's topic,
+    // also when the envelope claims another one (a hostile publisher could
+    // claim a new topic per event).
+    let claimed = format!("x-{}", std::process::id());
+    let lying = serde_json::json!({
+        "id": "ev-lying-topic", "source": "test", "type": "task.completed",
+        "specversion": "1.0", "topic": claimed, "data": {"task_id": 7}
+    })
+    .to_string();
+    for body in ["{not json".to_owned(), lying] {
+        let drop = client::send(
+            "POST",
+            &format!("{}/events/task-events", env.app.base_url()),
+            &[
+                ("dapr-api-token", TOKEN),
+                ("content-type", "application/cloudevents+json"),
+            ],
+            body.clone(),
+        )
+        .await
+        .expect("delivery");
+        assert_eq!(
+            (drop.status, drop.json()["status"].as_str()),
+            (200, Some("DROP")),
+            "{body}"
+        );
+    }
+    let kept = env
+        .pg
+        .query_one(
+            "SELECT topic, reason, payload FROM rejected_events WHERE id = 'ev-lying-topic'",
+            &[],
+        )
+        .await
+        .expect("the lying event is kept");
+    assert_eq!(kept.get::<_, String>(0), "task-events");
+    assert_eq!(kept.get::<_, String>(1), "schema_violation");
+    assert!(
+        kept.get::<_, String>(2).contains(&claimed),
+        "the claim stays in the payload"
     );
 
     let res = env.scrape().await;
@@ -105,12 +143,34 @@ async fn values_after_known_rows_and_a_real_drop_are_exact() {
         1.0
     );
     assert_eq!(
-        m.value(
-            r#"todo_rejected_events{topic="reminders",reason="odd \"reason\" \\ with\nnewline"}"#
-        ),
+        m.value(r#"todo_rejected_events{topic="task-events",reason="schema_violation"}"#),
         1.0
     );
-    assert_eq!(m.samples_of("todo_rejected_events"), 3);
+    assert_eq!(
+        m.value(r#"todo_rejected_events{topic="reminders",reason="other"}"#),
+        1.0
+    );
+    assert_eq!(
+        m.value(r#"todo_rejected_events_total{topic="task-events",reason="schema_violation"}"#),
+        1.0
+    );
+    let text = res.text();
+    assert!(
+        !text.contains(&claimed) && !text.contains("odd"),
+        "a claimed topic or unknown reason became a label:\n{text}"
+    );
+    // The 16 route topic x reason pairs, and reminders/other.
+    assert_eq!(m.samples_of("todo_rejected_events"), 17);
+    assert_eq!(m.samples_of("todo_rejected_events_total"), 17);
+    assert_eq!(
+        m.value(r#"todo_deliveries_finished_total{channel="email",status="sent"}"#),
+        3.0
+    );
+    assert_eq!(
+        m.value(r#"todo_deliveries_finished_total{channel="email",status="failed"}"#),
+        1.0
+    );
+    assert_eq!(m.value("todo_generated_tasks_total"), 2.0);
 
     assert_eq!(m.value("todo_generated_tasks"), 2.0);
     assert_eq!(m.value("todo_scheduler_due_backlog"), 1.0);
@@ -122,12 +182,14 @@ async fn values_after_known_rows_and_a_real_drop_are_exact() {
     );
     assert_eq!(m.value(r#"todo_scheduled_reminders{state="skipped"}"#), 2.0);
     assert_eq!(m.value("todo_schema_ready"), 1.0);
-    assert_eq!(m.samples.len(), 8 + 1 + 1 + 3 + 1 + 1 + 1 + 2 + 1);
+    assert_eq!(m.samples.len(), EMPTY_SAMPLES + 2);
 }
 
-/// The counts come from migration 0006's running counters, not from
-/// counting at scrape time: they must follow rows that change label set,
-/// are deleted or truncated, in single- and multi-row statements.
+/// The counts come from migration 0009's running counters, not from
+/// counting at scrape time: the gauges follow rows that change label set,
+/// are deleted or truncated, in single- and multi-row statements; the
+/// `_total` counters follow what was written and are not lowered by
+/// deletes (a truncate resets them).
 #[tokio::test]
 async fn counts_follow_updates_deletes_and_truncates() {
     let env = Env::start().await;
@@ -140,7 +202,8 @@ async fn counts_follow_updates_deletes_and_truncates() {
          UPDATE tasks SET occurrence = 1 WHERE id = '00000000-0000-4000-8000-000000000006';
          DELETE FROM scheduled_reminders WHERE remind_at < now() - interval '3 days 12 hours';
          TRUNCATE rejected_events;
-         INSERT INTO rejected_events (id, topic, reason, payload) VALUES ('e-3', 'task-events', 'unknown_task', '{}');",
+         INSERT INTO rejected_events (id, topic, reason, payload) VALUES ('e-3', 'task-events', 'unknown_task', '{}');
+         UPDATE deliveries SET updated_at = now() - interval '40 days' WHERE channel = 'email' AND status = 'sent';",
     )
     .await;
     let res = env.scrape().await;
@@ -154,15 +217,47 @@ async fn counts_follow_updates_deletes_and_truncates() {
         m.value(r#"todo_rejected_events{topic="task-events",reason="unknown_task"}"#),
         1.0
     );
+    let rejected: f64 = m
+        .samples
+        .iter()
+        .filter(|(k, _)| k.starts_with("todo_rejected_events{"))
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(rejected, 1.0, "truncated rows are no longer counted");
+
+    // Totals: deletes do not lower them; moves into a final status add.
+    let finished = |channel: &str, status: &str| {
+        m.value(&format!(
+            r#"todo_deliveries_finished_total{{channel="{channel}",status="{status}"}}"#
+        ))
+    };
+    assert_eq!(finished("email", "sent"), 3.0);
+    assert_eq!(finished("email", "failed"), 1.0);
+    assert_eq!(finished("push", "sent"), 3.0);
+    assert_eq!(finished("push", "failed"), 1.0);
+    assert_eq!(m.value("todo_generated_tasks_total"), 2.0);
     assert_eq!(
-        m.samples_of("todo_rejected_events"),
-        1,
-        "truncated series are gone"
+        m.value(r#"todo_scheduled_reminders_total{state="skipped"}"#),
+        2.0
+    );
+    assert_eq!(
+        m.value(r#"todo_rejected_events_total{topic="task-events",reason="unknown_task"}"#),
+        1.0
+    );
+    assert_eq!(
+        m.value(r#"todo_rejected_events_total{topic="reminders",reason="schema_violation"}"#),
+        0.0,
+        "a truncate resets the counter"
+    );
+    let oldest = m.value(r#"todo_retention_oldest_seconds{table="deliveries"}"#);
+    assert!(
+        (40.0 * 86400.0..40.0 * 86400.0 + 60.0).contains(&oldest),
+        "{oldest}"
     );
 }
 
 #[tokio::test]
-async fn every_family_has_help_and_gauge_type_and_the_text_content_type() {
+async fn every_family_has_help_and_its_type_and_the_text_content_type() {
     let env = Env::start().await;
     let res = env.scrape().await;
     assert_eq!(res.status, 200, "{}", res.text());
@@ -177,23 +272,25 @@ async fn every_family_has_help_and_gauge_type_and_the_text_content_type() {
             m.help.get(family).is_some_and(|h| !h.is_empty()),
             "no HELP for {family}"
         );
+        let kind = if family.ends_with("_total") {
+            "counter"
+        } else {
+            "gauge"
+        };
         assert_eq!(
             m.types.get(family).map(String::as_str),
-            Some("gauge"),
+            Some(kind),
             "{family}"
         );
     }
-    // An empty database: zeros, and the fixed label sets all present (no
-    // rejected events, so that family has HELP and TYPE but no sample).
-    let mut expected = set(&FAMILIES);
-    expected.remove("todo_rejected_events");
-    assert_eq!(m.families(), expected);
+    // An empty database: zeros, and the fixed label sets all present.
+    assert_eq!(m.families(), set(&FAMILIES));
     assert_eq!(
         m.samples.values().sum::<f64>(),
         1.0,
         "only schema_ready is 1"
     );
-    assert_eq!(m.samples.len(), 8 + 1 + 1 + 1 + 1 + 1 + 2 + 1);
+    assert_eq!(m.samples.len(), EMPTY_SAMPLES);
 }
 
 #[tokio::test]
@@ -277,9 +374,7 @@ async fn schema_ready_agrees_with_the_readiness_route() {
     assert_eq!(res.status, 200, "{}", res.text());
     let m = Exposition::parse(&res.text());
     assert_eq!(m.value("todo_schema_ready"), 0.0);
-    let mut expected = set(&FAMILIES);
-    expected.remove("todo_rejected_events");
-    assert_eq!(m.families(), expected);
+    assert_eq!(m.families(), set(&FAMILIES));
 
     // Never migrated (no schema_migrations, no tables): only the readiness
     // series, 0, with the database answering.

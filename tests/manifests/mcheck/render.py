@@ -11,7 +11,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "k8s"
-OVERLAYS = {name: K8S / "overlays" / name for name in ("joint", "split", "split-keda")}
+OVERLAYS = {name: K8S / "overlays" / name for name in ("joint", "split", "split-keda", "joint-monitoring")}
 
 
 def kubectl() -> str:

@@ -2,7 +2,8 @@
 
 Built-in kinds: the Kubernetes OpenAPI schemas shipped by kubernetes-validate.
 Custom resources: the openAPIV3Schema of the upstream CRDs in ../schemas/
-(spin-operator v0.6.1, Dapr v1.18.3), made strict the way the API server is
+(spin-operator v0.6.1, Dapr v1.18.3, KEDA v2.20.2, prometheus-operator
+v0.89.0's PrometheusRule), made strict the way the API server is
 with kubectl's default `--validate=strict`: a field the schema does not know
 is an error, not something to prune silently.
 """
@@ -22,6 +23,12 @@ import yaml
 from referencing import Registry, Resource
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+# Kinds whose schema must be present (the test fails, naming where to put
+# it, rather than validating nothing).
+REQUIRED = {
+    ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheus-operator-v0.89.0/monitoring.coreos.com_prometheusrules.yaml"
+    " (example/prometheus-operator-crd/ of prometheus-operator v0.89.0, unmodified, with its LICENSE)",
+}
 # Built-in kinds are checked against this release's schemas: old enough that
 # the manifests cannot lean on a field newer clusters alone accept.
 KUBERNETES_VERSION = "1.31.0"
@@ -88,7 +95,13 @@ def _registry() -> Registry:
 
 
 def validate_custom(obj: dict) -> None:
-    schema = crd_schemas().get((obj.get("apiVersion"), obj.get("kind")))
+    key = (obj.get("apiVersion"), obj.get("kind"))
+    schema = crd_schemas().get(key)
+    if schema is None and key in REQUIRED:
+        raise SchemaError(
+            f"no CRD schema for {key[0]} {key[1]}: put {REQUIRED[key]} under "
+            f"{SCHEMAS} or {SHARED_SCHEMAS}"
+        )
     if schema is None:
         raise SchemaError(f"no CRD schema for {obj.get('apiVersion')} {obj.get('kind')}")
     validator = jsonschema.Draft202012Validator(schema, registry=_registry())
@@ -116,7 +129,7 @@ def validate(obj: dict) -> None:
         raise SchemaError(f"metadata/name {name!r} is not a DNS-1123 subdomain")
     api_group = obj.get("apiVersion", "").rpartition("/")[0]
     if (obj.get("apiVersion"), obj.get("kind")) in crd_schemas() or api_group.endswith(
-        (".dapr.io", "dapr.io", ".spinkube.dev")
+        (".dapr.io", "dapr.io", ".spinkube.dev", "monitoring.coreos.com")
     ):
         validate_custom(obj)
     else:

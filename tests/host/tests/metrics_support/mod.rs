@@ -4,6 +4,8 @@
 //! rows into `rejected_events`), scrapes, and a parser of the exposition.
 #![allow(dead_code)] // not every test uses every helper
 
+pub mod prometheus;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
