@@ -40,6 +40,13 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --target wasm32-wasip2 -p subscriptions -p notification -p recurrence -p scheduler -p metrics \
   -p dapr-pubsub -p component-kit -p recurrence-rules -p recurrence-planning -p notification-delivery -p reminder-schedule -p metrics-exposition -- -D warnings
 
+echo "== lint: no module imports a module that imports it back"
+python3 scripts/module-cycles.py
+if python3 scripts/module-cycles.py tests/module-cycles/cyclic >/dev/null; then
+  echo "scripts/module-cycles.py did not find the cycle of tests/module-cycles/cyclic" >&2
+  exit 1
+fi
+
 echo "== lint: doc comments (every link resolves, private items included)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --document-private-items \
   -p subscriptions -p notification -p recurrence -p scheduler -p metrics \

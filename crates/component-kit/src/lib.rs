@@ -4,7 +4,6 @@
 //!
 //! Each module is one capability, used by every component that needs it.
 
-#![warn(missing_docs)]
 pub mod dapr;
 pub mod db;
 pub mod log;

@@ -8,7 +8,6 @@
 //! wire format on its own, so the end-to-end tests check this crate against
 //! an independent reading.
 
-#![warn(missing_docs)]
 pub mod api_error;
 pub mod delivery;
 pub mod epoch_micros;

@@ -7,7 +7,6 @@
 //! Kept apart from the component so the format (escaping, `# HELP` and
 //! `# TYPE` lines, the fixed label sets) is unit-tested without a host.
 
-#![warn(missing_docs)]
 pub mod labels;
 mod series;
 mod snapshot;

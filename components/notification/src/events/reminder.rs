@@ -7,7 +7,7 @@
 //!    [`store::claim`] (one statement);
 //! 3. [`providers::call_all`]: the e-mails and pushes, concurrently within
 //!    bounds and deadlines;
-//! 4. [`publish_outcomes`]: every final outcome, concurrently;
+//! 4. [`outcomes::publish_all`]: every final outcome, concurrently;
 //! 5. [`store::record`]: everything learnt (one statement);
 //! 6. one log line per delivery and one answer per event.
 //!
@@ -17,31 +17,21 @@
 //! `notification_delivery::{batch, delivery}`; this file only moves the
 //! deliveries from one I/O step to the next.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use component_kit::dapr::{self, Incoming, Outcome, PublishError, Sidecar};
+use component_kit::dapr::{self, Incoming, Outcome, Sidecar};
 use component_kit::db::{DbFault, LazyConnection};
-use component_kit::outbound::bounded;
 use component_kit::{log, serve, vars};
 use jiff::Timestamp;
 use notification_delivery::batch::ReminderSet;
 use notification_delivery::delivery::MAX_DEVICES;
-use notification_delivery::{EventSettings, NotificationOutcome, ReminderDue, Step};
+use notification_delivery::{EventSettings, ReminderDue, Step};
 use spin_sdk::http::{Method, Request, Response};
 
-use super::{providers, store};
+use super::{outcomes, providers, store};
 
 /// The topic consumed.
 const TOPIC: &str = "reminders";
-
-/// Outcome publishes of one delivery in flight at once (the sidecar is on
-/// localhost; 32 publishes 200 outcomes in about seven rounds).
-const PUBLISHES_IN_FLIGHT: usize = 32;
-
-/// No publish starts later than this after the claim, so the record
-/// statement runs inside the claim's lease; an outcome left unpublished is
-/// recorded so, and the redelivery or the outbox flush publishes it.
-const PUBLISH_WINDOW: Duration = Duration::from_secs(45);
 
 /// Answers a Dapr delivery of `reminders`; its events are handled together
 /// on the request's one connection (lent by `answer_delivery`), each
@@ -209,7 +199,7 @@ async fn deliver(
     }
 
     // 4. Every final outcome is published before the write (see store::record).
-    publish_outcomes(&config.sidecar, &mut set, &traceparents, claimed).await;
+    outcomes::publish_all(&config.sidecar, &mut set, &traceparents, claimed).await;
 
     // 5. The write.
     let dead_tokens = set
@@ -267,60 +257,4 @@ async fn deliver(
             }
         })
         .collect())
-}
-
-/// Publishes the outcome event of every delivery that has one, at most
-/// [`PUBLISHES_IN_FLIGHT`] at once, each with its first reminder's trace;
-/// a publish past [`PUBLISH_WINDOW`] is not made and counts as failed.
-async fn publish_outcomes(
-    sidecar: &Sidecar,
-    set: &mut ReminderSet,
-    traceparents: &[Option<&str>],
-    claimed: Instant,
-) {
-    let events: Vec<(usize, NotificationOutcome, Option<&str>)> = set
-        .deliveries
-        .iter()
-        .enumerate()
-        .filter_map(|(at, d)| {
-            let outcome = d.outcome_event(set.user_of(at))?;
-            let trace = set
-                .owner(at)
-                .and_then(|r| traceparents.get(r).copied().flatten());
-            Some((at, outcome, trace))
-        })
-        .collect();
-    let results = bounded(
-        events.iter().map(|(at, outcome, trace)| async move {
-            let result = if claimed.elapsed() > PUBLISH_WINDOW {
-                Err("publish window passed; left for the redelivery or the outbox".to_owned())
-            } else {
-                publish(sidecar, outcome, *trace)
-                    .await
-                    .map_err(|e| e.to_string())
-            };
-            (*at, result)
-        }),
-        PUBLISHES_IN_FLIGHT,
-    )
-    .await;
-    for (at, result) in results {
-        if let Some(d) = set.deliveries.get_mut(at) {
-            d.publish_error = result.err();
-        }
-    }
-}
-
-/// Publishes `outcome` to its topic; the delivery id is the CloudEvent id,
-/// so a re-publish is recognisably the same event.
-pub(super) async fn publish(
-    sidecar: &Sidecar,
-    outcome: &NotificationOutcome,
-    traceparent: Option<&str>,
-) -> Result<(), PublishError> {
-    let id = outcome.cloudevent_id();
-    let topic = NotificationOutcome::TOPIC;
-    sidecar
-        .publish(topic, &id, outcome.event_type(), outcome, traceparent)
-        .await
 }

@@ -15,6 +15,7 @@ use std::str::FromStr;
 
 use jiff::Timestamp;
 
+use crate::config_error::ConfigError;
 use crate::content::ReminderContent;
 use crate::keys::BusinessKey;
 use crate::policy::ReasonCode;
@@ -23,7 +24,6 @@ use crate::provider_http::{
     describe_unparsed_body, is_transient_status, is_valid_header_value, normalize_base_url,
     ProviderRequest, ProviderResponse, RequestError,
 };
-use crate::settings::ConfigError;
 
 /// The relay selected by the Spin variable `email_provider`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -31,6 +31,7 @@ use jiff::Timestamp;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::config_error::ConfigError;
 use crate::content::ReminderContent;
 use crate::keys::BusinessKey;
 use crate::policy::{Attempt, ReasonCode, Transient};
@@ -38,7 +39,6 @@ use crate::provider_http::{
     describe_unparsed_body, is_transient_status, normalize_base_url, post, ProviderRequest,
     ProviderResponse, RequestError,
 };
-use crate::settings::ConfigError;
 
 pub use oauth::{
     build_jwt, build_token_request, parse_token_response, AccessToken, OAuthError, ServiceAccount,

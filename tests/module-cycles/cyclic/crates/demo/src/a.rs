@@ -1,0 +1,4 @@
+//! Uses `b`.
+pub fn f() -> u8 {
+    crate::b::g()
+}
