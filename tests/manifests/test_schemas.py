@@ -22,7 +22,7 @@ EXPECTED_KINDS = {
     "split-keda": {"SpinApp": 3, "SpinAppExecutor": 1, "Component": 4, "Resiliency": 1,
                    "Configuration": 1, "Job": 1, "ConfigMap": 2, "Namespace": 1,
                    "ScaledObject": 2, "TriggerAuthentication": 1},
-    "joint-monitoring": {"SpinApp": 1, "SpinAppExecutor": 1, "Component": 3, "Resiliency": 1,
+    "joint-monitoring": {"SpinApp": 1, "SpinAppExecutor": 1, "Component": 4, "Resiliency": 1,
                          "Configuration": 1, "Job": 1, "ConfigMap": 3, "Namespace": 1,
                          "PrometheusRule": 1},
 }

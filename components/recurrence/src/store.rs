@@ -18,20 +18,49 @@ use spin_sdk::pg4::Connection;
 
 use recurrence_planning::plan::{NewTask, TaskRow};
 
-/// Reads the completed tasks (ids as a JSON array) with their series'
-/// first `due_at` ([`load_tasks`]). The statement is `todo_completion_load`
-/// in migration 0010, planned once per connection; the series start is a
-/// scalar subquery, not a self-join, so PostgreSQL plans single-table
-/// lookups (bench/FINDINGS.md, section 2).
-const LOAD_TASKS: &str = "SELECT todo_completion_load($1::text::jsonb)";
+/// Reads the completed tasks (ids as an array, so the planner sees how
+/// many: `db::array_literal`) with their series' first `due_at`
+/// ([`load_tasks`]).
+///
+/// The series start is a scalar subquery, not a self-join: PostgreSQL then
+/// plans single-table lookups instead of choosing a join, which halves the
+/// planning time (bench/FINDINGS.md, section 2).
+const LOAD_TASKS: &str = "\
+SELECT jsonb_build_object('id', t.id, 'series_id', t.series_id,
+           'occurrence', t.occurrence, 'due_at', t.due_at, 'remind_at', t.remind_at,
+           'completed_at', t.completed_at, 'recurrence_rule', t.recurrence_rule,
+           'recurrence_anchor', t.recurrence_anchor, 'timezone', t.timezone,
+           'series_start', (SELECT s.due_at FROM tasks s WHERE s.id = t.series_id))
+FROM tasks t
+WHERE t.id = ANY($1::text::uuid[])";
 
 /// Inserts every next occurrence that does not exist, copying user,
 /// title, description, priority, tags, rule, anchor and zone from its
 /// completed task, and returns each either way ([`insert_next`]). Rows go
-/// in by id, so concurrent deliveries lock in the same order. The
-/// statement is `todo_completion_insert` in migration 0010, planned once
-/// per connection.
-const INSERT_NEXT: &str = "SELECT todo_completion_insert($1::text::jsonb)";
+/// in by id, so concurrent deliveries lock in the same order; the set comes
+/// as one array per column, so the planner knows its size.
+const INSERT_NEXT: &str = "\
+WITH input AS (
+    SELECT * FROM unnest($1::text::uuid[], $2::text::uuid[], $3::text::uuid[], $4::text::int4[],
+                         $5::text::timestamptz[], $6::text::timestamptz[])
+        AS i(completed_id, id, series_id, occurrence, due_at, remind_at)
+), ins AS (
+    INSERT INTO tasks (id, user_id, title, description, priority, tags, due_at, remind_at,
+                       completed, completed_at, recurrence_rule, recurrence_anchor, timezone,
+                       series_id, occurrence)
+    SELECT i.id, t.user_id, t.title, t.description, t.priority, t.tags, i.due_at, i.remind_at,
+           false, NULL, t.recurrence_rule, t.recurrence_anchor, t.timezone,
+           i.series_id, i.occurrence
+    FROM input i JOIN tasks t ON t.id = i.completed_id
+    ORDER BY i.id
+    ON CONFLICT DO NOTHING
+    RETURNING *
+)
+SELECT jsonb_build_object('inserted', true, 'task', to_jsonb(ins)) FROM ins
+UNION ALL
+SELECT jsonb_build_object('inserted', false, 'task', to_jsonb(t))
+FROM tasks t JOIN input i ON t.series_id = i.series_id AND t.occurrence = i.occurrence
+WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.series_id = i.series_id AND ins.occurrence = i.occurrence)";
 
 /// Reads occurrences by `(series_id, occurrence)` with a new snapshot
 /// ([`insert_next`]'s rare second read).
@@ -45,7 +74,8 @@ JOIN jsonb_to_recordset($1::text::jsonb) AS i(series_id uuid, occurrence int4)
 /// `due_at`, the engine's DTSTART: it keeps month ends and DST-gap times
 /// exact across the series), in any order; a missing id has no row.
 pub fn load_tasks(conn: &Connection, task_ids: &[&str]) -> Result<Vec<TaskRow>, DbFault> {
-    db::query_json(conn, LOAD_TASKS, &[db::text(json!(task_ids).to_string())])
+    let ids = db::array_literal(task_ids.iter().map(|id| Some(*id)));
+    db::query_json(conn, LOAD_TASKS, &[db::text(ids)])
 }
 
 /// A stored occurrence and whether this call created it.
@@ -86,20 +116,19 @@ pub fn insert_next(
     conn: &Connection,
     news: &[(&str, &NewTask)],
 ) -> Result<Vec<Option<Stored>>, DbFault> {
-    let input: Vec<Value> = news
-        .iter()
-        .map(|(completed_id, new)| {
-            json!({
-                "completed_id": completed_id, "id": new.id, "series_id": new.series_id,
-                "occurrence": new.occurrence, "due_at": new.due_at, "remind_at": new.remind_at,
-            })
-        })
-        .collect();
-    let mut stored: Vec<Stored> = db::query_json(
-        conn,
-        INSERT_NEXT,
-        &[db::text(Value::Array(input).to_string())],
-    )?;
+    let column = |value: fn(&(&str, &NewTask)) -> Option<String>| {
+        let values: Vec<Option<String>> = news.iter().map(value).collect();
+        db::text(db::array_literal(values.iter().map(Option::as_deref)))
+    };
+    let params = [
+        column(|(completed_id, _)| Some((*completed_id).to_owned())),
+        column(|(_, new)| Some(new.id.clone())),
+        column(|(_, new)| Some(new.series_id.clone())),
+        column(|(_, new)| Some(new.occurrence.to_string())),
+        column(|(_, new)| Some(new.due_at.clone())),
+        column(|(_, new)| new.remind_at.clone()),
+    ];
+    let mut stored: Vec<Stored> = db::query_json(conn, INSERT_NEXT, &params)?;
     let missing: Vec<Value> = news
         .iter()
         .filter(|(_, new)| !stored.iter().any(|s| matches(s, new)))

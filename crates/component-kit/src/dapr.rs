@@ -16,9 +16,12 @@ use crate::{db, serve, vars};
 /// Keeps every dropped event of a delivery in `rejected_events`, in one
 /// statement whatever their number (docs/CONTRACT.md, "Dapr behaviour": a
 /// DROP is never lost; a bulk's database work does not grow by a round
-/// trip per entry). The statement is `todo_keep_rejected` in migration
-/// 0010, planned once per connection.
-const KEEP_REJECTED: &str = "SELECT todo_keep_rejected($1::text::jsonb)";
+/// trip per entry).
+const KEEP_REJECTED: &str = "\
+INSERT INTO rejected_events (id, source, type, topic, reason, detail, payload)
+SELECT r.id, r.source, r.type, r.topic, r.reason, r.detail, r.payload
+FROM jsonb_to_recordset($1::text::jsonb)
+    AS r(id text, source text, type text, topic text, reason text, detail text, payload text)";
 
 /// Deadline of one publish to the sidecar (Dapr's own publish timeout is 5 s).
 pub const PUBLISH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);

@@ -7,6 +7,7 @@
 //! they mean; a set goes in as one JSON array.
 
 use component_kit::db::{self, DbFault};
+use jiff::Timestamp;
 use notification_delivery::batch::{Lookups, ReminderSet};
 use notification_delivery::delivery::{ClaimRow, LEASE_SECS, MAX_DEVICES};
 use notification_delivery::{AccessToken, Delivery, EventSettings, Secrets};
@@ -15,10 +16,25 @@ use serde_json::{json, Value};
 use spin_sdk::pg4::Connection;
 
 /// Reads, for every distinct user of `$1` (a JSON array), the subscriber
-/// and their newest devices, and the cached FCM token, as one value
-/// ([`lookup`]; the statement is `todo_reminder_lookup` in migration 0010,
-/// planned once per connection).
-const LOOKUP: &str = "SELECT todo_reminder_lookup($1::text::jsonb, $2::text::int, $3::text)";
+/// and their newest devices, and the cached FCM token, as one row
+/// ([`lookup`]).
+const LOOKUP: &str = "\
+WITH u AS (SELECT DISTINCT jsonb_array_elements_text($1::text::jsonb) AS user_id)
+SELECT jsonb_build_object(
+    'users', COALESCE((SELECT jsonb_agg(jsonb_build_object(
+        'user_id', u.user_id,
+        'subscriber', (SELECT jsonb_build_object('email', s.email, 'timezone', s.timezone,
+                                                 'channels', to_jsonb(s.channels))
+                       FROM subscribers s WHERE s.user_id = u.user_id),
+        'devices', COALESCE((SELECT jsonb_agg(d.token ORDER BY d.created_at, d.token)
+                             FROM (SELECT token, created_at FROM devices
+                                   WHERE user_id = u.user_id
+                                   ORDER BY created_at, token LIMIT $2::text::int) d),
+                            '[]'::jsonb)))
+        FROM u), '[]'::jsonb),
+    'fcm_token', (SELECT jsonb_build_object('access_token', t.access_token,
+                                            'expires_at', floor(extract(epoch FROM t.expires_at))::bigint)
+                  FROM fcm_tokens t WHERE t.client_email = $3::text))";
 
 /// Round trip 1: the subscriber of every user in `user_ids`, their devices
 /// (oldest first, at most `MAX_DEVICES` each) and the cached access token
@@ -51,9 +67,38 @@ pub fn lookup(
 /// (no address, channel not configured) are inserted directly as `failed`.
 /// Rows the claim did not return are read from the same statement's
 /// snapshot, so the caller also learns which ones are final. Rows go in by
-/// id, so concurrent bulks lock them in the same order. The statement is
-/// `todo_reminder_claim` in migration 0010, planned once per connection.
-const CLAIM: &str = "SELECT todo_reminder_claim($1::text::jsonb, $2::text::interval)";
+/// id, so concurrent bulks lock them in the same order. A delivery that
+/// cannot be served goes in `failed` with its reason and, in words, why.
+const CLAIM: &str = "\
+WITH input AS (
+    SELECT * FROM jsonb_to_recordset($1::text::jsonb)
+        AS i(delivery_id uuid, user_id text, task_id uuid, remind_at timestamptz,
+             channel text, recipient text, status text, reason text, last_error text)
+), claimed AS (
+    INSERT INTO deliveries AS d
+        (delivery_id, user_id, task_id, remind_at, channel, recipient, status, reason,
+         last_error, lease_until)
+    SELECT i.delivery_id, i.user_id, i.task_id, i.remind_at, i.channel, i.recipient,
+           i.status, i.reason, i.last_error,
+           CASE WHEN i.status = 'pending' THEN now() + $2::text::interval END
+    FROM input i
+    ORDER BY i.delivery_id
+    ON CONFLICT (delivery_id) DO UPDATE SET lease_until = now() + $2::text::interval
+        WHERE d.status IN ('pending', 'retrying')
+          AND (d.lease_until IS NULL OR d.lease_until <= now())
+          AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())
+    RETURNING d.delivery_id, d.status, d.attempts, d.reason, d.provider_message_id,
+              d.updated_at, d.outcome_published, d.lease_until, d.next_attempt_at
+)
+SELECT to_jsonb(c) || '{\"claimed\": true}'::jsonb FROM claimed c
+UNION ALL
+SELECT jsonb_build_object('delivery_id', d.delivery_id, 'status', d.status,
+           'attempts', d.attempts, 'reason', d.reason,
+           'provider_message_id', d.provider_message_id, 'updated_at', d.updated_at,
+           'outcome_published', d.outcome_published, 'lease_until', d.lease_until,
+           'next_attempt_at', d.next_attempt_at, 'claimed', false)
+FROM deliveries d JOIN input i ON i.delivery_id = d.delivery_id
+WHERE NOT EXISTS (SELECT 1 FROM claimed c WHERE c.delivery_id = d.delivery_id)";
 
 /// Round trip 2: claims every delivery of the set at once, atomically.
 pub fn claim(
@@ -87,8 +132,6 @@ pub struct Written {
     pub settled: usize,
 }
 
-/// Writes, each part only when given ([`record`]; the statements are
-/// `todo_reminder_record` in migration 0010, planned once per connection):
 /// - settled deliveries: status, attempts, provider id, last error,
 ///   `next_attempt_at` (from `Retry-After`), `outcome_published`; only while
 ///   this handler's lease still holds, so a handler that overran its lease
@@ -96,7 +139,121 @@ pub struct Written {
 /// - re-published outcomes: `outcome_published = true`;
 /// - device tokens FCM called unregistered or invalid: deleted;
 /// - an access token minted in this request: cached in `fcm_tokens`.
-const RECORD: &str = "SELECT todo_reminder_record($1::text::jsonb, $2::text::jsonb, $3::text, $4::text, $5::text::timestamptz)";
+///
+/// Each part is a CTE that goes into the statement only when there is
+/// something for it ([`record_sql`]; the one statement of the app joined
+/// at run time, from the named fragments below): PostgreSQL plans every statement of
+/// this app anew, and planning the four writes costs about twice as much as
+/// planning the one the happy path needs (0.29 vs 0.16 ms, EXPLAIN over 200
+/// plans; bench/FINDINGS.md, section 2). `$1` is always the rows.
+const INPUT: &str = "\
+input AS (
+    SELECT * FROM jsonb_to_recordset($1::text::jsonb) AS i(
+        delivery_id uuid, settle boolean, lease_until timestamptz, status text, reason text,
+        attempts int, provider_message_id text, last_error text, retry_after_secs float8,
+        at timestamptz, published boolean)
+)";
+/// Deletes the dead device tokens: `$t` the `{user_id, token}` pairs (JSON).
+const GONE: &str = "\
+gone AS (
+    DELETE FROM devices d
+    USING jsonb_to_recordset($t::text::jsonb) AS g(user_id text, token text)
+    WHERE d.user_id = g.user_id AND d.token = g.token
+    RETURNING d.token
+)";
+/// Caches a minted token: `$e` the service account, `$a` the token, `$x` its expiry.
+const CACHED: &str = "\
+cached AS (
+    INSERT INTO fcm_tokens AS t (client_email, access_token, expires_at)
+    VALUES ($e::text, $a::text, $x::text::timestamptz)
+    ON CONFLICT (client_email) DO UPDATE
+        SET access_token = EXCLUDED.access_token, expires_at = EXCLUDED.expires_at
+        WHERE t.expires_at < EXCLUDED.expires_at
+    RETURNING client_email
+)";
+/// Settles the deliveries this handler still holds the lease of.
+const SETTLED: &str = "\
+settled AS (
+    UPDATE deliveries d SET
+        status = i.status,
+        reason = i.reason,
+        attempts = i.attempts,
+        provider_message_id = COALESCE(i.provider_message_id, d.provider_message_id),
+        last_error = CASE WHEN i.status = 'sent' THEN NULL
+                          ELSE COALESCE(i.last_error, d.last_error) END,
+        next_attempt_at = CASE WHEN i.retry_after_secs IS NULL THEN NULL
+                               ELSE now() + make_interval(secs => i.retry_after_secs) END,
+        lease_until = NULL,
+        outcome_published = i.published,
+        updated_at = i.at
+    FROM input i
+    WHERE i.settle AND d.delivery_id = i.delivery_id
+      AND d.status IN ('pending', 'retrying') AND d.lease_until = i.lease_until
+    RETURNING d.delivery_id
+)";
+/// Marks re-published outcomes as published.
+const MARKED: &str = "\
+marked AS (
+    UPDATE deliveries d SET outcome_published = true
+    FROM input i
+    WHERE NOT i.settle AND d.delivery_id = i.delivery_id AND d.status IN ('sent', 'failed')
+    RETURNING d.delivery_id
+)";
+
+/// Which parts of the record statement have something to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Parts {
+    settle: bool,
+    mark: bool,
+    delete: bool,
+    cache: bool,
+}
+
+/// The record statement with only the CTEs of `parts`, its placeholders
+/// numbered in the order [`record`] passes the parameters: rows (when
+/// settling or marking), dead tokens (deleting), e-mail, token and expiry
+/// (caching). A part left out counts 0.
+fn record_sql(parts: Parts) -> String {
+    let mut ctes = Vec::new();
+    let mut next = 1;
+    let mut placeholder = || {
+        let p = format!("${next}");
+        next += 1;
+        p
+    };
+    if parts.settle || parts.mark {
+        ctes.push(INPUT.replace("$1", &placeholder()));
+    }
+    if parts.delete {
+        let t = placeholder();
+        ctes.push(GONE.replace("$t", &t));
+    }
+    if parts.cache {
+        let (e, a, x) = (placeholder(), placeholder(), placeholder());
+        ctes.push(CACHED.replace("$e", &e).replace("$a", &a).replace("$x", &x));
+    }
+    if parts.settle {
+        ctes.push(SETTLED.to_owned());
+    }
+    if parts.mark {
+        ctes.push(MARKED.to_owned());
+    }
+    let count = |on: bool, cte: &str| {
+        if on {
+            format!("(SELECT count(*) FROM {cte})")
+        } else {
+            "0".to_owned()
+        }
+    };
+    format!(
+        "WITH {}\nSELECT jsonb_build_object('settled', {}, 'marked', {}, 'deleted', {}, 'cached', {})",
+        ctes.join(",\n"),
+        count(parts.settle, "settled"),
+        count(parts.mark, "marked"),
+        count(parts.delete, "gone"),
+        count(parts.cache, "cached"),
+    )
+}
 
 /// Round trip 3: everything learnt from the providers and the sidecar, in
 /// one statement; nothing at all when there is nothing to write.
@@ -127,22 +284,75 @@ pub fn record(
     if rows.is_empty() && dead_tokens.is_empty() && extras.minted.is_none() {
         return Ok(Written::default());
     }
-    let rows = (!rows.is_empty()).then(|| Value::Array(rows).to_string());
-    let dead = (!dead_tokens.is_empty()).then(|| {
+    let settles = |row: &Value| row.get("settle") == Some(&Value::Bool(true));
+    let parts = Parts {
+        settle: rows.iter().any(settles),
+        mark: rows.iter().any(|row| !settles(row)),
+        delete: !dead_tokens.is_empty(),
+        cache: extras.minted.is_some(),
+    };
+    let mut params = Vec::new();
+    if parts.settle || parts.mark {
+        params.push(db::text(Value::Array(rows).to_string()));
+    }
+    if parts.delete {
         let pairs: Vec<Value> = dead_tokens
             .iter()
             .map(|(user_id, token)| json!({"user_id": user_id, "token": token}))
             .collect();
-        Value::Array(pairs).to_string()
-    });
-    let minted = extras.minted;
-    let params = [
-        db::opt_text(rows),
-        db::opt_text(dead),
-        db::opt_text(minted.map(|(email, _)| email)),
-        db::opt_text(minted.map(|(_, token)| token.secret())),
-        db::opt_text(minted.map(|(_, token)| token.expires_at().to_string())),
-    ];
-    let written: Option<Written> = db::query_one(conn, RECORD, &params)?;
+        params.push(db::text(Value::Array(pairs).to_string()));
+    }
+    if let Some((email, token)) = extras.minted {
+        let expires_at: Timestamp = token.expires_at();
+        params.push(db::text(email));
+        params.push(db::text(token.secret()));
+        params.push(db::text(expires_at.to_string()));
+    }
+    let written: Option<Written> = db::query_one(conn, &record_sql(parts), &params)?;
     Ok(written.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every placeholder from `$1` to the last is used, in the order
+    /// `record` pushes the parameters, and nothing else is left.
+    #[test]
+    fn record_statements_number_their_parameters_in_order() {
+        let all = Parts {
+            settle: true,
+            mark: true,
+            delete: true,
+            cache: true,
+        };
+        let sql = record_sql(all);
+        for (n, needle) in [
+            (1, "jsonb_to_recordset($1::text::jsonb)"),
+            (2, "jsonb_to_recordset($2::text::jsonb) AS g"),
+            (3, "VALUES ($3::text, $4::text, $5::text::timestamptz)"),
+        ] {
+            assert!(sql.contains(needle), "{n}: {sql}");
+        }
+        assert!(!sql.contains("$6") && !sql.contains("$t") && !sql.contains("$e"));
+
+        let happy = record_sql(Parts {
+            settle: true,
+            mark: false,
+            delete: false,
+            cache: false,
+        });
+        assert!(happy.contains("settled AS") && happy.contains("$1"));
+        assert!(!happy.contains("$2") && !happy.contains("marked AS"));
+        assert!(happy.contains("'marked', 0, 'deleted', 0, 'cached', 0"));
+
+        let only_cache = record_sql(Parts {
+            settle: false,
+            mark: false,
+            delete: false,
+            cache: true,
+        });
+        assert!(only_cache.contains("VALUES ($1::text, $2::text, $3::text::timestamptz)"));
+        assert!(!only_cache.contains("input AS"));
+    }
 }
