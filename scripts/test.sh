@@ -18,8 +18,8 @@ if [ -z "$SPIN_BIN" ] || [ ! -x "$SPIN_BIN" ]; then
 scripts/test.sh: the Spin CLI 3.6.x is required (the end-to-end tests run the
 app under `spin up`), and none was found on PATH or in SPIN_BIN.
 Install it from https://spinframework.dev/install (Spin 3.6.x, the version
-SpinKube's containerd-shim-spin v0.24 embeds), or in this workspace:
-    ../shared/tools/spin/install.sh target/tools && export PATH=$PWD/target/tools:$PATH
+SpinKube's containerd-shim-spin v0.24 embeds), or run .ci/run, which
+installs it where it can.
 MSG
   exit 1
 fi

@@ -2,7 +2,8 @@
 # Smoke test of scripts/dev-up.sh as a new user runs it: from a clean clone
 # of this repository (HEAD), with no DATABASE_URL, it builds the components,
 # starts and migrates its own PostgreSQL, serves both readiness routes with
-# 200 under `spin up`, and stops cleanly on Ctrl+C (SIGINT).
+# 200 under `spin up`, answers the README's quick start as the README shows
+# (tests/quickstart.py), and stops cleanly on Ctrl+C (SIGINT).
 #
 # Needs `spin` on PATH (scripts/test.sh checks). The clone builds into
 # target/dev-up-smoke/ of this checkout, so later runs are incremental.
@@ -48,6 +49,9 @@ ready notifications/readyz || fail "notifications/readyz is not 200"
 ready recurrence/readyz || fail "recurrence/readyz is not 200"
 grep -q "applied 0001_tasks" "$tmp/dev-up.log" || fail "migrations were not applied"
 echo "dev-up smoke: both readiness routes answer 200"
+# The README's quick start, run as a reader would, every answer compared.
+python3 "$app/tests/quickstart.py" "http://127.0.0.1:$http_port" "$app/README.md" \
+  || fail "the README's quick start does not answer as shown"
 
 kill -INT -- "-$pid"
 for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done

@@ -61,7 +61,8 @@ def main() -> int:
             failed += 1
             print(f"quickstart: FAIL\n  commands: {commands.strip()}\n  expected: {expected}\n"
                   f"  actual:   {actual}\n  stderr:   {run.stderr.strip()[-500:]}", file=sys.stderr)
-    print(f"quickstart: {len(todo) - failed} passed, {failed} failed")
+    sys.stderr.flush()
+    print(f"quickstart: {len(todo) - failed} passed, {failed} failed", flush=True)
     return 1 if failed else 0
 
 

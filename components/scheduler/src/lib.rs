@@ -4,7 +4,7 @@
 //! as `reminder.due`, oldest first, each recorded in `scheduled_reminders`.
 //!
 //! The same component serves `POST /retention/prune` (the cron binding
-//! `retention`, section 6 "Retention"), in `retention/`.
+//! `retention`, docs/CONTRACT.md "Retention"), in `retention/`.
 //!
 //! A thin adapter: routing and auth here, the tick's steps in `tick.rs`,
 //! the SQL in `store.rs`, and every decision (lateness, batch, CloudEvent

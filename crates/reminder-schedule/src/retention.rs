@@ -1,4 +1,4 @@
-//! Retention (docs/CONTRACT.md, section 6, "Retention"): the decisions of
+//! Retention (docs/CONTRACT.md, "Tables", "Retention"): the decisions of
 //! `POST /retention/prune` without Spin: its two variables, how old a row
 //! must be per table, when the answer's `remaining` needs counting, and the
 //! answer itself.
@@ -88,7 +88,7 @@ impl Retention {
     /// limit. A recorded reminder is at least as old as its `remind_at`,
     /// so once it is older than the lateness limit the scheduler would only
     /// ever record it `skipped` again, never publish it, even if its task
-    /// were reopened or its `remind_at` set back (section 9). This is what
+    /// were reopened or its `remind_at` set back (docs/CONTRACT.md, "Scheduler"). This is what
     /// makes "pruning never makes the scheduler publish a reminder again"
     /// hold without a lock on `tasks`.
     pub fn reminder_age_s(&self, max_lateness_s: i64) -> i64 {

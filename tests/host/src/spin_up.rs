@@ -3,7 +3,7 @@
 //! `runtime-config.toml`, `--listen` and `--log-dir`.
 //!
 //! The binary is `SPIN_BIN` or `spin` on `PATH` (`.ci/run` installs Spin
-//! 3.6.3 from `../shared/tools/spin`); without one, starting an app fails
+//! 3.6.3 on the CI machine); without one, starting an app fails
 //! with a message saying how to install it. Nothing is skipped.
 //!
 //! Clean-up needs no cooperation from the test process: Spin runs under a
@@ -58,9 +58,8 @@ pub fn spin_binary() -> anyhow::Result<PathBuf> {
         .find(|p| p.is_file())
         .context(
             "the Spin CLI 3.6.x is needed for the end-to-end tests and was not found: \
-             put `spin` on PATH or set SPIN_BIN (in this repo: \
-             `../shared/tools/spin/install.sh target/tools`, or install Spin 3.6.x \
-             from spinframework.dev)",
+             put `spin` on PATH or set SPIN_BIN (install Spin 3.6.x from \
+             https://spinframework.dev/install)",
         )
 }
 

@@ -1,4 +1,4 @@
-//! Retention end to end (docs/CONTRACT.md, section 6, "Retention"): the
+//! Retention end to end (docs/CONTRACT.md, "Tables", "Retention"): the
 //! `retention` cron binding's `POST /retention/prune` under `spin up`, over
 //! rows written with SQL relative to the database's `now()`: what each
 //! table's rule deletes and keeps, the batch bound and `remaining`, the

@@ -308,7 +308,7 @@ async fn pruned_history_sends_nothing_again_and_a_lost_queue_is_rebuilt() {
          UPDATE tasks SET remind_at = now() + interval '1 hour' WHERE id = '{moved}'"
     ))
     .await;
-    // What retention may prune (contract section 6): recorded reminders of
+    // What retention may prune (docs/CONTRACT.md, "Retention"): recorded reminders of
     // tasks completed, deleted or now reminding at another time.
     env.sql(
         "DELETE FROM scheduled_reminders s WHERE NOT EXISTS (SELECT 1 FROM tasks t \

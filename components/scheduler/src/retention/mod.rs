@@ -1,4 +1,4 @@
-//! `POST /retention/prune` (docs/CONTRACT.md, section 6, "Retention"): the
+//! `POST /retention/prune` (docs/CONTRACT.md, "Tables", "Retention"): the
 //! Dapr cron binding `retention` calls it (hourly by default); each call
 //! deletes, oldest first, at most `retention_batch` rows per table older
 //! than `retention_days`, and answers what it deleted and how many
