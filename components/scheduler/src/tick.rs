@@ -110,6 +110,8 @@ pub async fn handle(req: &Request) -> Response {
 /// The unlocked first read is the whole tick when nothing is due; otherwise
 /// the work happens under the tick lock, released whatever the outcome.
 async fn run(settings: Settings, traceparent: Option<&str>) -> Result<Tally, DbFault> {
+    // Liveness: the request's only connection; nothing here opens another
+    // while it is held (`component_kit::db::Conn`).
     let conn = db::open()?;
     if !store::anything_due(&conn)? {
         return Ok(Tally::default());

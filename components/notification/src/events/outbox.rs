@@ -129,6 +129,8 @@ pub async fn route(req: Request) -> Response {
 /// Claim, publish within the lease, settle: three steps on one connection.
 async fn run(req: &Request) -> Result<(usize, usize), DbFault> {
     let started = Instant::now();
+    // Liveness: the request's only connection; nothing here opens another
+    // while it is held (`component_kit::db::Conn`).
     let conn = db::open()?;
     let rows: Vec<Claimed> = db::query_json(
         &conn,

@@ -113,6 +113,8 @@ pub fn handle() -> Response {
 
 /// One batch per table, each committed on its own, on one connection.
 fn run(retention: Retention, max_lateness_s: i64) -> Result<PruneAnswer, DbFault> {
+    // Liveness: the request's only connection; nothing here opens another
+    // while it is held (`component_kit::db::Conn`).
     let conn = db::open()?;
     let age_s = retention.age_s();
     let mut remaining = 0;

@@ -133,7 +133,7 @@ impl Env {
     pub async fn rejected(&self, tag: &str, n: i32, age: &str) {
         self.sql(&format!(
             "INSERT INTO rejected_events (id, topic, reason, payload, received_at)
-             SELECT '{tag}-' || lpad(i::text, 4, '0'), 'reminders', 'invalid_payload', '{{}}',
+             SELECT '{tag}-' || lpad(i::text, 4, '0'), 'reminders', 'schema_violation', '{{}}',
                     now() - interval '{age}' - (({n} - i) * interval '1 second')
              FROM generate_series(1, {n}) i"
         ))
