@@ -57,7 +57,11 @@ pub struct Incoming {
 ///
 /// Malformed entries are dropped without reaching `handle`; events of any
 /// other type are acknowledged with a log line (a topic may carry types
-/// this service does not handle); the events of `event_type` go to
+/// this service does not handle), whatever their attributes hold; an event
+/// of `event_type` whose id, source or data holds U+0000 is dropped
+/// (`unstorable_text`, kept escaped), junk in the attributes no handler
+/// uses is not looked at ([`CloudEvent::unstorable`]); the other events
+/// of `event_type` go to
 /// `handle` together, as one set, and it answers one [`Outcome`] per event,
 /// in order. Every dropped entry is then kept in one statement.
 ///
@@ -157,7 +161,11 @@ where
                     topic,
                     trace,
                 );
-                let row = rejected(&partial, topic, reason, reason.as_str().into());
+                let detail = partial
+                    .detail
+                    .clone()
+                    .unwrap_or_else(|| reason.as_str().into());
+                let row = rejected(&partial, topic, reason, detail);
                 dropped.push((index, Dropped { row, span }));
                 continue;
             }
@@ -180,6 +188,18 @@ where
             });
             continue;
         }
+        // Only now, for the handled type: what the handler would store.
+        if let Some(part) = event.unstorable() {
+            let reason = RejectReason::UnstorableText;
+            let row = rejected(
+                &partial_of(event),
+                topic,
+                reason,
+                format!("{part} holds U+0000, which PostgreSQL text cannot store"),
+            );
+            dropped.push((index, Dropped { row, span }));
+            continue;
+        }
         handled.push((index, Incoming { event, span }));
     }
     if !handled.is_empty() {
@@ -199,15 +219,7 @@ where
                     set(&mut statuses, index, AppStatus::Retry);
                 }
                 Outcome::Drop { reason, detail } => {
-                    let event = incoming.event;
-                    let partial = Partial {
-                        id: Some(event.id),
-                        source: Some(event.source),
-                        event_type: Some(event.event_type),
-                        topic: event.topic,
-                        raw: event.raw,
-                    };
-                    let row = rejected(&partial, topic, reason, detail);
+                    let row = rejected(&partial_of(incoming.event), topic, reason, detail);
                     dropped.push((
                         index,
                         Dropped {
@@ -231,6 +243,18 @@ where
     statuses
 }
 
+/// What a dropped well-formed event is kept as.
+fn partial_of(event: CloudEvent) -> Partial {
+    Partial {
+        id: Some(event.id),
+        source: Some(event.source),
+        event_type: Some(event.event_type),
+        topic: event.topic,
+        raw: event.raw,
+        detail: None,
+    }
+}
+
 fn set(statuses: &mut [AppStatus], index: usize, status: AppStatus) {
     if let Some(slot) = statuses.get_mut(index) {
         *slot = status;
@@ -251,11 +275,13 @@ fn event_span(
         topic,
         trace_id = tracing::field::Empty,
     );
+    // A NUL is written escaped, like in the kept row.
+    let escaped = |s: &str| s.replace('\0', "\\u0000");
     if let Some(id) = id {
-        span.record("event_id", id);
+        span.record("event_id", escaped(id));
     }
     if let Some(event_type) = event_type {
-        span.record("event_type", event_type);
+        span.record("event_type", escaped(event_type));
     }
     if let Some(trace_id) = traceparent.and_then(dapr_pubsub::trace::trace_id) {
         span.record("trace_id", trace_id);

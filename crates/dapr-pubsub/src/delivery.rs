@@ -7,6 +7,12 @@ use serde_json::{Map, Value};
 
 use crate::rejection::RejectReason;
 
+mod salvage;
+
+#[cfg(test)]
+use salvage::replace_lone_surrogates;
+use salvage::{detect_encoding, foreign, salvage};
+
 /// A CloudEvents 1.0 envelope as Dapr delivers it, with Dapr's extensions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CloudEvent {
@@ -51,8 +57,12 @@ pub struct Partial {
     pub event_type: Option<String>,
     /// `topic`, if readable.
     pub topic: Option<String>,
-    /// The raw text of what was received.
+    /// The raw text of what was received (for a body in another Unicode
+    /// encoding, base64 of its bytes: see `detail`).
     pub raw: String,
+    /// What an operator needs to read the kept row, when the reason code
+    /// alone does not say it (too deep, another encoding).
+    pub detail: Option<String>,
 }
 
 /// Largest delivery body handled event by event: 1 MiB, 16 times the
@@ -88,16 +98,11 @@ pub fn parse_delivery(body: &[u8]) -> DeliveryBody {
     if body.len() > MAX_DELIVERY_BYTES || bulk_size(body) > MAX_BULK_ENTRIES {
         return oversize(body);
     }
-    let text = String::from_utf8_lossy(body).into_owned();
     let value: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
-        Err(_) => {
-            return DeliveryBody::Single(DeliveryEntry {
-                entry_id: None,
-                event: Err((RejectReason::MalformedJson, Box::new(salvage(text)))),
-            })
-        }
+        Err(error) => return refused(body, &error),
     };
+    let text = String::from_utf8_lossy(body).into_owned();
     match value {
         Value::Object(map) if is_bulk(&map) => DeliveryBody::Bulk(parse_bulk(map)),
         other => DeliveryBody::Single(DeliveryEntry {
@@ -105,6 +110,76 @@ pub fn parse_delivery(body: &[u8]) -> DeliveryBody {
             event: parse_event(other, text),
         }),
     }
+}
+
+/// A body serde refused: another Unicode encoding, a bulk whose entries
+/// can be read one by one (one too deep or holding a lone surrogate is
+/// dropped alone), or one malformed event with what [`salvage`] reads.
+fn refused(body: &[u8], error: &serde_json::Error) -> DeliveryBody {
+    let malformed = |partial: Partial| DeliveryEntry {
+        entry_id: None,
+        event: Err((RejectReason::MalformedJson, Box::new(partial))),
+    };
+    if let Some((encoding, bom)) = detect_encoding(body) {
+        return DeliveryBody::Single(malformed(foreign(body, encoding, bom)));
+    }
+    if let Some(entries) = raw_bulk(body) {
+        return DeliveryBody::Bulk(entries);
+    }
+    let text = String::from_utf8_lossy(body).into_owned();
+    DeliveryBody::Single(malformed(salvage(text, error)))
+}
+
+/// A bulk body whose entries are held as their raw text, so one that
+/// cannot be parsed does not take the others with it (serde_json skips a
+/// raw value without recursing, whatever its depth).
+#[derive(serde::Deserialize)]
+struct RawBulk<'a> {
+    #[serde(borrow)]
+    entries: Vec<RawEntry<'a>>,
+    #[serde(borrow, default)]
+    topic: Option<&'a serde_json::value::RawValue>,
+    #[serde(default)]
+    specversion: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawEntry<'a> {
+    #[serde(rename = "entryId", default)]
+    entry_id: Option<String>,
+    #[serde(borrow, default)]
+    event: Option<&'a serde_json::value::RawValue>,
+}
+
+fn raw_bulk(body: &[u8]) -> Option<Vec<DeliveryEntry>> {
+    let bulk: RawBulk = serde_json::from_slice(body).ok()?;
+    if bulk.specversion.is_some() {
+        return None;
+    }
+    let topic: Option<String> = bulk.topic.and_then(|t| serde_json::from_str(t.get()).ok());
+    let entries = bulk
+        .entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            let raw = entry.event.map_or("null", |e| e.get());
+            let mut event = match serde_json::from_str::<Value>(raw) {
+                Ok(value) => parse_event(value, raw.to_owned()),
+                Err(error) => Err((
+                    RejectReason::MalformedJson,
+                    Box::new(salvage(raw.to_owned(), &error)),
+                )),
+            };
+            if let Ok(ev) = &mut event {
+                ev.topic = ev.topic.take().or_else(|| topic.clone());
+            }
+            DeliveryEntry {
+                entry_id: Some(entry.entry_id.unwrap_or_else(|| i.to_string())),
+                event,
+            }
+        })
+        .collect();
+    Some(entries)
 }
 
 /// The top of an envelope or bulk body, read without building the rest.
@@ -155,6 +230,7 @@ fn oversize(body: &[u8]) -> DeliveryBody {
         event_type: head.event_type,
         topic: head.topic,
         raw: String::from_utf8_lossy(cut).into_owned(),
+        detail: None,
     };
     let entry_ids = match (head.specversion, head.entries) {
         (None, Some(entries)) => Some(
@@ -220,6 +296,7 @@ fn parse_event(value: Value, raw: String) -> Result<CloudEvent, (RejectReason, B
         event_type: text(&map, "type"),
         topic: text(&map, "topic"),
         raw: raw.clone(),
+        detail: None,
     };
     let (Some(id), Some(event_type)) = (partial.id.clone(), partial.event_type.clone()) else {
         return Err((RejectReason::NotACloudEvent, Box::new(partial)));
@@ -229,9 +306,6 @@ fn parse_event(value: Value, raw: String) -> Result<CloudEvent, (RejectReason, B
         Some(v) => v,
         None => Value::Null,
     };
-    if holds_nul(&Value::Object(map.clone())) || holds_nul(&data) {
-        return Err((RejectReason::UnstorableText, Box::new(partial)));
-    }
     Ok(CloudEvent {
         id,
         source: partial.source.clone().unwrap_or_default(),
@@ -244,8 +318,28 @@ fn parse_event(value: Value, raw: String) -> Result<CloudEvent, (RejectReason, B
     })
 }
 
-/// True when a key or string anywhere in `value` holds U+0000, which no
-/// PostgreSQL `text` column can store: such an event can never be handled.
+impl CloudEvent {
+    /// The part of the event its handler would store that holds U+0000,
+    /// which no PostgreSQL `text` column can store: its `id`, its `source`
+    /// or its `data`. Such an event of the handled type can never be
+    /// handled (it is dropped, and kept escaped). The attributes no
+    /// handler uses (`traceparent`, `time`, extensions, and the `type` of
+    /// an event that is only acknowledged) are not looked at, so junk in
+    /// them never turns a good or ignorable event into a DROP.
+    pub fn unstorable(&self) -> Option<&'static str> {
+        if self.id.contains('\0') {
+            Some("id")
+        } else if self.source.contains('\0') {
+            Some("source")
+        } else if holds_nul(&self.data) {
+            Some("data")
+        } else {
+            None
+        }
+    }
+}
+
+/// True when a key or string anywhere in `value` holds U+0000.
 fn holds_nul(value: &Value) -> bool {
     match value {
         Value::String(s) => s.contains('\0'),
@@ -253,78 +347,6 @@ fn holds_nul(value: &Value) -> bool {
         Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
         _ => false,
     }
-}
-
-/// What can be read of a body serde refused: JSON whose only fault is a
-/// lone UTF-16 surrogate escape (`"\ud800"`, legal JSON grammar that Rust
-/// strings cannot hold) still names its CloudEvent id, source, type and
-/// topic once each lone surrogate is read as U+FFFD.
-fn salvage(raw: String) -> Partial {
-    let repaired = replace_lone_surrogates(&raw);
-    match serde_json::from_str::<Value>(&repaired) {
-        Ok(value @ Value::Object(_)) => {
-            let text = |key: &str| {
-                value
-                    .get(key)
-                    .and_then(Value::as_str)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-            };
-            Partial {
-                id: text("id"),
-                source: text("source"),
-                event_type: text("type"),
-                topic: text("topic"),
-                raw,
-            }
-        }
-        _ => Partial::raw(raw),
-    }
-}
-
-/// `text` with every `\uXXXX` escape of an unpaired surrogate replaced by
-/// `\ufffd`; escaped backslashes are skipped, so `\\ud800` is untouched.
-fn replace_lone_surrogates(text: &str) -> String {
-    let hex = |at: usize| {
-        text.get(at..at + 4)
-            .and_then(|h| u16::from_str_radix(h, 16).ok())
-    };
-    let is_high = |u: u16| (0xD800..0xDC00).contains(&u);
-    let is_low = |u: u16| (0xDC00..0xE000).contains(&u);
-    let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    let mut copied = 0;
-    while i < bytes.len() {
-        if bytes.get(i) != Some(&b'\\') {
-            i += 1;
-            continue;
-        }
-        if bytes.get(i + 1) != Some(&b'u') {
-            i += 2;
-            continue;
-        }
-        let Some(unit) = hex(i + 2) else {
-            i += 2;
-            continue;
-        };
-        let paired = is_high(unit)
-            && bytes.get(i + 6) == Some(&b'\\')
-            && bytes.get(i + 7) == Some(&b'u')
-            && hex(i + 8).is_some_and(is_low);
-        if paired {
-            i += 12;
-        } else if is_high(unit) || is_low(unit) {
-            out.push_str(&text[copied..i]);
-            out.push_str("\\ufffd");
-            i += 6;
-            copied = i;
-        } else {
-            i += 6;
-        }
-    }
-    out.push_str(&text[copied..]);
-    out
 }
 
 impl Partial {

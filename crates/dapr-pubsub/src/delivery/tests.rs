@@ -1,5 +1,7 @@
 //! Unit tests of `delivery`, by the part they cover.
 
+mod edges;
+
 mod delivery {
     use super::super::*;
 
@@ -71,22 +73,6 @@ mod delivery {
             replace_lone_surrogates(r#""\udc00\ud800x""#),
             r#""\ufffd\ufffdx""#
         );
-    }
-
-    #[test]
-    fn text_holding_nul_can_never_be_stored() {
-        for body in [
-            r#"{"id":"a\u0000b","type":"t"}"#,
-            r#"{"id":"e","type":"t","source":"\u0000"}"#,
-            r#"{"id":"e","type":"t","data":{"user_id":"u\u0000"}}"#,
-            r#"{"id":"e","type":"t","data":"{\"k\":\"\\u0000\"}"}"#,
-        ] {
-            let DeliveryBody::Single(entry) = parse_delivery(body.as_bytes()) else {
-                panic!("single")
-            };
-            let (reason, _) = entry.event.unwrap_err();
-            assert_eq!(reason, RejectReason::UnstorableText, "{body}");
-        }
     }
 
     #[test]
