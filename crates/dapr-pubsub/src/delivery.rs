@@ -114,7 +114,7 @@ pub fn parse_delivery(body: &[u8]) -> DeliveryBody {
 
 /// A body serde refused: another Unicode encoding, a bulk whose entries
 /// can be read one by one (one too deep or holding a lone surrogate is
-/// dropped alone), or one malformed event with what [`salvage`] reads.
+/// dropped alone), or one malformed event with what [`salvage()`] reads.
 fn refused(body: &[u8], error: &serde_json::Error) -> DeliveryBody {
     let malformed = |partial: Partial| DeliveryEntry {
         entry_id: None,
