@@ -137,6 +137,18 @@ impl TestDatabase {
     pub fn wire_counts(&self) -> WireCounts {
         self.proxy.counts()
     }
+
+    /// Runs `work` and answers its result with the statements (`Execute`
+    /// messages) the app sent this database meanwhile: how the tests show
+    /// what one delivery costs.
+    pub async fn statements_during<T>(
+        &self,
+        work: impl std::future::Future<Output = T>,
+    ) -> (T, u64) {
+        let before = self.wire_counts().executes;
+        let out = work.await;
+        (out, self.wire_counts().executes - before)
+    }
 }
 
 impl Drop for TestDatabase {

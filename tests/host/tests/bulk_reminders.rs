@@ -49,13 +49,11 @@ async fn a_bulk_costs_three_statements_whether_it_carries_ten_or_a_hundred_remin
         let entries: Vec<BulkEntry> = (first..first + size)
             .map(|n| entry(&env, reminder_of(n)))
             .collect();
-        let before = env.db.wire_counts().executes;
-        let bulk = env
-            .driver
-            .deliver_bulk("reminders", entries)
-            .await
-            .expect("bulk");
-        let statements = env.db.wire_counts().executes - before;
+        let (bulk, statements) = env
+            .db
+            .statements_during(env.driver.deliver_bulk("reminders", entries))
+            .await;
+        let bulk = bulk.expect("bulk");
         assert_eq!(bulk.explicit.len(), size);
         assert!(
             bulk.explicit.values().all(|s| s == "SUCCESS"),
