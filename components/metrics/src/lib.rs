@@ -3,7 +3,7 @@
 //! instance lives for one request and keeps nothing between them).
 //!
 //! A thin adapter: the route here, the one statement in `store.rs`, the
-//! series and the text format in the plain `metrics-exposition` crate.
+//! series and the text format in the plain `metrics-core` crate.
 //!
 //! # Decisions
 //!
@@ -17,8 +17,8 @@
 
 mod store;
 
-use component_kit::serve;
-use metrics_exposition::{render, CONTENT_TYPE};
+use metrics_core::{render, CONTENT_TYPE};
+use spin_glue::serve;
 use spin_sdk::http::{Method, Request, Response};
 
 /// The scrape route.
@@ -33,10 +33,10 @@ mod export {
     use spin_sdk::http_component;
 
     /// Logs in the request's span and answers in one write
-    /// ([`component_kit::serve`]).
+    /// ([`spin_glue::serve`]).
     #[http_component]
     fn handle(req: Request, out: ResponseOutparam) {
-        component_kit::serve::entry_sync("metrics", req, out, super::route);
+        spin_glue::serve::entry_sync("metrics", req, out, super::route);
     }
 }
 

@@ -1,14 +1,14 @@
 //! The scrape's SQL: one statement returning every number of a scrape as
-//! one `jsonb` object ([`metrics_exposition::Snapshot`]), so a scrape costs
+//! one `jsonb` object ([`metrics_core::Snapshot`]), so a scrape costs
 //! one round trip and reads one consistent snapshot. `bench/metrics_scrape.sh`
 //! runs [`SCRAPE`] verbatim over a million deliveries.
 //!
 //! Times are computed in SQL as seconds (`extract(epoch FROM interval)`),
 //! since Spin 3.6.3 does not decode `timestamptz` columns.
 
-use component_kit::db::{self, DbError, DbFault};
-use component_kit::readiness;
-use metrics_exposition::Snapshot;
+use metrics_core::Snapshot;
+use spin_glue::db::{self, DbError, DbFault};
+use spin_glue::readiness;
 use spin_sdk::pg4::Connection;
 
 /// Every series of docs/CONTRACT.md "Metrics" in one statement:
@@ -86,7 +86,7 @@ pub enum Scrape {
 /// or zero values.
 pub fn scrape() -> Result<Scrape, DbFault> {
     // Liveness: the request's only connection; nothing here opens another
-    // while it is held (`component_kit::db::Conn`).
+    // while it is held (`spin_glue::db::Conn`).
     let conn = db::open()?;
     match db::query_one::<Snapshot>(&conn, SCRAPE, &[]) {
         Ok(Some(snapshot)) => {

@@ -1,13 +1,13 @@
 //! Notification Service: `reminder.due` -> e-mail and push, each channel
 //! exactly once, with a delivery log and outcome events; plus the subscriber
 //! API. The imperative shell: routing, SQL and I/O live here; every decision
-//! lives in the `notification-delivery` crate, and the Spin glue shared with
-//! the other services in `component-kit`.
+//! lives in the `notification-core` crate, and the Spin glue shared with
+//! the other services in `spin-glue`.
 
 mod api;
 mod events;
 
-use component_kit::{readiness, serve, vars};
+use spin_glue::{readiness, serve, vars};
 use spin_sdk::http::{Method, Request, Response};
 
 /// The wasi:http export. spin-sdk's `#[http_component]` expands to unsafe
@@ -19,10 +19,10 @@ mod export {
     use spin_sdk::http_component;
 
     /// Logs in the request's span and answers in one write
-    /// ([`component_kit::serve`]).
+    /// ([`spin_glue::serve`]).
     #[http_component]
     async fn handle(req: Request, out: ResponseOutparam) {
-        component_kit::serve::entry("notification", req, out, super::route).await;
+        spin_glue::serve::entry("notification", req, out, super::route).await;
     }
 }
 

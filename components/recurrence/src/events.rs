@@ -10,15 +10,15 @@
 //! own, a failed publish retries only the events it announces, and the
 //! same completion twice in one bulk creates and announces one task.
 
-use component_kit::dapr::{self, Incoming, Outcome, Sidecar};
-use component_kit::db::{DbError, DbFault, LazyConnection};
-use component_kit::outbound::bounded;
 use dapr_pubsub::RejectReason;
+use spin_glue::dapr::{self, Incoming, Outcome, Sidecar};
+use spin_glue::db::{DbError, DbFault, LazyConnection};
+use spin_glue::outbound::bounded;
 use spin_sdk::http::{Request, Response};
 
 use crate::store;
-use recurrence_planning::payload::{self, TaskCompleted, TASK_COMPLETED};
-use recurrence_planning::plan::{self, NewTask, Plan};
+use recurrence_core::payload::{self, TaskCompleted, TASK_COMPLETED};
+use recurrence_core::plan::{self, NewTask, Plan};
 
 /// The topic consumed, and the one `task.created` goes to.
 const TOPIC: &str = "task-events";

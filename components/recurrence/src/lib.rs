@@ -5,7 +5,7 @@
 //!
 //! The imperative shell, the same shape as the Notification Service:
 //! routing and auth here, one file per route (`events.rs`, `preview.rs`),
-//! the SQL in `store.rs`; every decision is in the `recurrence-planning`
+//! the SQL in `store.rs`; every decision is in the `recurrence-core`
 //! crate (payload, next occurrence, `task.created`, preview query), over
 //! the `recurrence-rules` engine.
 //!
@@ -17,7 +17,7 @@
 //!   `occurrence + 1` and COUNT counts tasks, the first being 1, also after a late
 //!   completion that skips dates (`recurrence_rules::Numbering::Tasks`).
 //! - **Identity**: the new id is UUID v5 of `"<series_id>:<occurrence>"`
-//!   (`recurrence_planning::plan::occurrence_id`), inserted with `ON CONFLICT DO NOTHING`, so
+//!   (`recurrence_core::plan::occurrence_id`), inserted with `ON CONFLICT DO NOTHING`, so
 //!   duplicates, different events for one completion and concurrent
 //!   deliveries all end in one row and publish the same CloudEvent id.
 //! - **Times**: the row's `completed_at` wins over the event's; anchor `due`
@@ -31,7 +31,7 @@ mod events;
 mod preview;
 mod store;
 
-use component_kit::{readiness, serve, vars};
+use spin_glue::{readiness, serve, vars};
 use spin_sdk::http::{Method, Request, Response};
 
 /// The wasi:http export. spin-sdk's `#[http_component]` expands to unsafe
@@ -43,10 +43,10 @@ mod export {
     use spin_sdk::http_component;
 
     /// Logs in the request's span and answers in one write
-    /// ([`component_kit::serve`]).
+    /// ([`spin_glue::serve`]).
     #[http_component]
     async fn handle(req: Request, out: ResponseOutparam) {
-        component_kit::serve::entry("recurrence", req, out, super::route).await;
+        spin_glue::serve::entry("recurrence", req, out, super::route).await;
     }
 }
 

@@ -1,9 +1,9 @@
 //! `GET /recurrence/preview?rule=&start=&timezone=&count=`: the next N
 //! dates of a rule, for a UI; what the query means is decided in
-//! `recurrence_planning::preview`.
+//! `recurrence_core::preview`.
 
-use component_kit::serve;
-use recurrence_planning::preview::occurrences;
+use recurrence_core::preview::occurrences;
+use spin_glue::serve;
 use spin_sdk::http::{Request, Response};
 
 /// Answers the route: 200 `{"occurrences": [...]}` or 400 with the error.

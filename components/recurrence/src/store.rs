@@ -2,21 +2,21 @@
 //! delivery, one creates their next occurrences, whatever the number of
 //! events in it (docs/CONTRACT.md, "Dapr behaviour": a bulk's database
 //! work does not grow by a round trip per entry). Rows come back as one
-//! `jsonb` column and parameters go in as text with casts (component-kit's
+//! `jsonb` column and parameters go in as text with casts (spin-glue's
 //! `db` conventions); a set travels as one JSON array.
 //!
 //! Round trips per delivery on the happy path: [`load_tasks`] (1),
 //! [`insert_next`] (1; a second, rare SELECT only when a concurrent insert
 //! won the race and is not yet visible to the statement's snapshot), then
 //! the publishes to the sidecar. The connection is the request's one, lent
-//! by `component_kit::dapr::answer_delivery`.
+//! by `spin_glue::dapr::answer_delivery`.
 
-use component_kit::db::{self, DbFault};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use spin_glue::db::{self, DbFault};
 use spin_sdk::pg4::Connection;
 
-use recurrence_planning::plan::{NewTask, TaskRow};
+use recurrence_core::plan::{NewTask, TaskRow};
 
 /// Reads the completed tasks (ids as an array, so the planner sees how
 /// many: `db::array_literal`) with their series' first `due_at`

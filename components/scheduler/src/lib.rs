@@ -1,5 +1,5 @@
 //! The reminder scheduler (docs/CONTRACT.md, "Scheduler"): a Dapr
-//! `bindings.cron` input binding named `reminder-scheduler` POSTs
+//! `bindings.cron` input binding named `scheduler-corer` POSTs
 //! `/scheduler/tick`, and each tick publishes the due reminders of `tasks`
 //! as `reminder.due`, oldest first, each recorded in `scheduled_reminders`.
 //!
@@ -8,7 +8,7 @@
 //!
 //! A thin adapter: routing and auth here, the tick's steps in `tick.rs`,
 //! the SQL in `store.rs`, and every decision (lateness, batch, CloudEvent
-//! id, payload, answer) in the plain `reminder-schedule` crate.
+//! id, payload, answer) in the plain `scheduler-core` crate.
 //!
 //! # Decisions
 //!
@@ -33,7 +33,7 @@ mod retention;
 mod store;
 mod tick;
 
-use component_kit::{readiness, serve, vars};
+use spin_glue::{readiness, serve, vars};
 use spin_sdk::http::{Method, Request, Response};
 
 /// The cron binding's route.
@@ -53,10 +53,10 @@ mod export {
     use spin_sdk::http_component;
 
     /// Logs in the request's span and answers in one write
-    /// ([`component_kit::serve`]).
+    /// ([`spin_glue::serve`]).
     #[http_component]
     async fn handle(req: Request, out: ResponseOutparam) {
-        component_kit::serve::entry("scheduler", req, out, super::route).await;
+        spin_glue::serve::entry("scheduler", req, out, super::route).await;
     }
 }
 

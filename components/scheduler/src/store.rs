@@ -1,6 +1,6 @@
 //! The scheduler's SQL: the queue's due head, the tick lock, record
 //! outcomes. Rows come back as one `jsonb` value and parameters go in as
-//! text with casts (component-kit's `db` conventions); instants are epoch
+//! text with casts (spin-glue's `db` conventions); instants are epoch
 //! microseconds ([`dapr_pubsub::epoch_micros`]).
 //!
 //! Every read starts from `scheduler_due_queue` (migration 0007), which a
@@ -14,10 +14,10 @@
 //! [`unlock`] (plus [`count_due`] when the batch was full), and one publish
 //! per reminder.
 
-use component_kit::db::{self, DbFault};
-use reminder_schedule::Due;
+use scheduler_core::Due;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use spin_glue::db::{self, DbFault};
 use spin_sdk::pg4::Connection;
 
 /// Key of the tick's session advisory lock; distinct from the one

@@ -47,12 +47,12 @@
 //!   every open, unrecorded reminder in one statement (the migration's
 //!   backfill is the same function).
 
-use component_kit::dapr::Sidecar;
-use component_kit::db::{self, DbFault};
-use component_kit::{serve, vars};
 use dapr_pubsub::trace::valid_traceparent;
 use dapr_pubsub::ApiError;
-use reminder_schedule::{plan_page, Settings, Tally, REMINDER_DUE, TOPIC};
+use scheduler_core::{plan_page, Settings, Tally, REMINDER_DUE, TOPIC};
+use spin_glue::dapr::Sidecar;
+use spin_glue::db::{self, DbFault};
+use spin_glue::{serve, vars};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::pg4::Connection;
 
@@ -111,7 +111,7 @@ pub async fn handle(req: &Request) -> Response {
 /// the work happens under the tick lock, released whatever the outcome.
 async fn run(settings: Settings, traceparent: Option<&str>) -> Result<Tally, DbFault> {
     // Liveness: the request's only connection; nothing here opens another
-    // while it is held (`component_kit::db::Conn`).
+    // while it is held (`spin_glue::db::Conn`).
     let conn = db::open()?;
     if !store::anything_due(&conn)? {
         return Ok(Tally::default());
@@ -155,7 +155,7 @@ async fn locked(
         }
         let current = page.due.len();
         let plan = plan_page(page.due, page.now_us, settings.max_lateness_s, room);
-        let mut records: Vec<(&reminder_schedule::Due, State)> =
+        let mut records: Vec<(&scheduler_core::Due, State)> =
             plan.skip.iter().map(|d| (d, State::Skipped)).collect();
         let mut failed = false;
         for due in &plan.publish {

@@ -4,8 +4,8 @@
 //! `bulk_max_messages` events (`0`: one event per request) waiting at most
 //! `bulk_max_await_ms` (docs/CONTRACT.md, "Dapr behaviour").
 
-use component_kit::{serve, vars};
 use dapr_pubsub::BulkSubscribe;
+use spin_glue::{serve, vars};
 use spin_sdk::http::{Method, Request, Response};
 
 /// The wasi:http export. spin-sdk's `#[http_component]` expands to unsafe
@@ -17,10 +17,10 @@ mod export {
     use spin_sdk::http_component;
 
     /// Logs in the request's span and answers in one write
-    /// ([`component_kit::serve`]).
+    /// ([`spin_glue::serve`]).
     #[http_component]
     fn handle(req: Request, out: ResponseOutparam) {
-        component_kit::serve::entry_sync("subscriptions", req, out, super::route);
+        spin_glue::serve::entry_sync("subscriptions", req, out, super::route);
     }
 }
 

@@ -385,7 +385,7 @@ def check_dapr_wiring(objs, manifest):
 
 # Retention (CONTRACT.md, section 6): the cron binding, its route, and the
 # variables of the component serving it, with the bounds the app accepts
-# (crates/reminder-schedule/src/retention.rs).
+# (crates/scheduler-core/src/retention.rs).
 RETENTION_BINDING = "retention"
 RETENTION_ROUTE = "/retention/prune"
 RETENTION_VARIABLES = {"retention_days": (0, 36_500), "retention_batch": (1, 100_000)}

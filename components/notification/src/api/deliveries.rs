@@ -1,5 +1,5 @@
 //! `GET .../deliveries`: the delivery log of one user, newest first, paged
-//! by an opaque cursor (`notification_delivery::api::cursor`).
+//! by an opaque cursor (`notification_core::api::cursor`).
 //!
 //! "Newest" is `created_at` then `delivery_id`, both descending: the order
 //! of the index `deliveries_user_newest (user_id, created_at DESC,
@@ -7,16 +7,16 @@
 //! comparison after a cursor. `recipient` (an address or a device token)
 //! is never selected.
 
-use component_kit::db::{self, DbError, DbFault};
-use component_kit::serve;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use spin_glue::db::{self, DbError, DbFault};
+use spin_glue::serve;
 use spin_sdk::http::Response;
 use uuid::Uuid;
 
 use super::error::Refusal;
-use notification_delivery::api::cursor::Cursor;
-use notification_delivery::api::input::ListQuery;
+use notification_core::api::cursor::Cursor;
+use notification_core::api::input::ListQuery;
 
 /// One entry of the listing (docs/CONTRACT.md, "Subscriber API").
 #[derive(Debug, Deserialize, Serialize)]
@@ -78,7 +78,7 @@ const PAGE_AFTER: &str = concat!(
 pub fn list(user_id: &str, query: &str) -> Result<Response, Refusal> {
     let query = ListQuery::from_query(query)?;
     // Liveness: the request's only connection; nothing here opens another
-    // while it is held (`component_kit::db::Conn`).
+    // while it is held (`spin_glue::db::Conn`).
     let conn = db::open()?;
     // One row more than the page tells whether another page follows.
     let fetch = (query.limit + 1).to_string();

@@ -5,14 +5,14 @@
 //! another user moves it there (the app was signed into another account),
 //! rather than failing or pushing one user's reminders to another's phone.
 
-use component_kit::{db, serve};
-use notification_delivery::mask_token;
+use notification_core::mask_token;
 use serde::Deserialize;
+use spin_glue::{db, serve};
 use spin_sdk::http::Response;
 
 use super::error::Refusal;
 use super::subscribers::Device;
-use notification_delivery::api::input::DeviceInput;
+use notification_core::api::input::DeviceInput;
 
 /// Registers a device token to a subscriber that exists, moving it from
 /// another owner, and reads the result back ([`register`]).
@@ -52,7 +52,7 @@ struct Registered {
 pub fn register(user_id: &str, body: &[u8]) -> Result<Response, Refusal> {
     let input = DeviceInput::from_json(body)?;
     // Liveness: the request's only connection; nothing here opens another
-    // while it is held (`component_kit::db::Conn`).
+    // while it is held (`spin_glue::db::Conn`).
     let conn = db::open()?;
     // One round trip: the previous owner (statement snapshot), the upsert
     // gated on the subscriber existing, and `xmax = 0` telling an insert
@@ -72,7 +72,7 @@ pub fn register(user_id: &str, body: &[u8]) -> Result<Response, Refusal> {
         previous_owner,
     }) = row
     else {
-        return Err(notification_delivery::api::subscriber_not_found(user_id).into());
+        return Err(notification_core::api::subscriber_not_found(user_id).into());
     };
     let moved = previous_owner.as_deref().is_some_and(|p| p != user_id);
     if moved {
@@ -97,7 +97,7 @@ pub fn register(user_id: &str, body: &[u8]) -> Result<Response, Refusal> {
 /// subscriber is left alone.
 pub fn unregister(user_id: &str, token: &str) -> Result<Response, Refusal> {
     // Liveness: the request's only connection; nothing here opens another
-    // while it is held (`component_kit::db::Conn`).
+    // while it is held (`spin_glue::db::Conn`).
     let conn = db::open()?;
     db::execute(&conn, UNREGISTER, &[db::text(token), db::text(user_id)])?;
     Ok(serve::no_content())

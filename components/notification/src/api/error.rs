@@ -1,11 +1,11 @@
 //! The API's error value as a response: `ApiError` (the pure value the
-//! rules answer with, in `notification_delivery::api`) becomes
+//! rules answer with, in `notification_core::api`) becomes
 //! `{"error": {"code", "message"}}`; a database fault is logged and
 //! answered 503.
 
-use component_kit::db::DbFault;
-use component_kit::serve;
-use notification_delivery::api::ApiError;
+use notification_core::api::ApiError;
+use spin_glue::db::DbFault;
+use spin_glue::serve;
 use spin_sdk::http::Response;
 
 /// Why a request was not served: a rule's answer, or a database fault.

@@ -1,13 +1,13 @@
 //! `PUT` and `GET /notifications/subscribers/:user_id`.
 
-use component_kit::db::{self, DbError, DbFault};
-use component_kit::serve;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use spin_glue::db::{self, DbError, DbFault};
+use spin_glue::serve;
 use spin_sdk::http::Response;
 
 use super::error::Refusal;
-use notification_delivery::api::input::SubscriberInput;
+use notification_core::api::input::SubscriberInput;
 
 /// The subscriber as the API shows it (docs/CONTRACT.md, "Subscriber API").
 #[derive(Debug, Deserialize, Serialize)]
@@ -70,12 +70,12 @@ const PUT: &str = concat!(
 /// `GET`: the subscriber, or 404.
 pub fn get(user_id: &str) -> Result<Response, Refusal> {
     // Liveness: the request's only connection; nothing here opens another
-    // while it is held (`component_kit::db::Conn`).
+    // while it is held (`spin_glue::db::Conn`).
     let conn = db::open()?;
     let found: Option<Subscriber> = db::query_one(&conn, GET, &[db::text(user_id)])?;
     match found {
         Some(s) => Ok(serve::json(200, &s)),
-        None => Err(notification_delivery::api::subscriber_not_found(user_id).into()),
+        None => Err(notification_core::api::subscriber_not_found(user_id).into()),
     }
 }
 
@@ -84,7 +84,7 @@ pub fn get(user_id: &str) -> Result<Response, Refusal> {
 pub fn put(user_id: &str, body: &[u8]) -> Result<Response, Refusal> {
     let input = SubscriberInput::from_json(body)?;
     // Liveness: the request's only connection; nothing here opens another
-    // while it is held (`component_kit::db::Conn`).
+    // while it is held (`spin_glue::db::Conn`).
     let conn = db::open()?;
     let stored: Option<Subscriber> = db::query_one(
         &conn,

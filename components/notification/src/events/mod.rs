@@ -6,13 +6,13 @@
 //! business key `(task_id, remind_at, channel, recipient)` is claimed with
 //! a compare-and-set and a lease before any provider call (`store::claim`), and
 //! the outcome is written with that lease. What every result means is
-//! decided in `notification_delivery::delivery`; the files here do the I/O:
+//! decided in `notification_core::delivery`; the files here do the I/O:
 //! - [`reminder`]: `POST /events/reminders`, the reminders of one
 //!   delivery (single or bulk) end to end, as one set, in named steps;
 //! - [`outcomes`]: publishing outcome events, one (outbox) or all of a
 //!   set (reminders);
 //! - [`providers`]: their e-mail and push calls, concurrent within bounds
-//!   and deadlines (through `component_kit::outbound`);
+//!   and deadlines (through `spin_glue::outbound`);
 //! - [`store`]: the three SQL round trips of a delivery (lookup, claim,
 //!   record), whatever the number of reminders in it;
 //! - [`outbox`]: `POST /outbox-flush`.

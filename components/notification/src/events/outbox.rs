@@ -21,13 +21,13 @@
 
 use std::time::{Duration, Instant};
 
-use component_kit::dapr::{Sidecar, PUBLISH_TIMEOUT};
-use component_kit::db::{self, DbFault};
-use component_kit::serve;
 use dapr_pubsub::trace::valid_traceparent;
-use notification_delivery::NotificationOutcome;
+use notification_core::NotificationOutcome;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use spin_glue::dapr::{Sidecar, PUBLISH_TIMEOUT};
+use spin_glue::db::{self, DbFault};
+use spin_glue::serve;
 use spin_sdk::http::{Method, Request, Response};
 
 /// Rows handled per call: the cron fires every 30 s, so a backlog drains
@@ -130,7 +130,7 @@ pub async fn route(req: Request) -> Response {
 async fn run(req: &Request) -> Result<(usize, usize), DbFault> {
     let started = Instant::now();
     // Liveness: the request's only connection; nothing here opens another
-    // while it is held (`component_kit::db::Conn`).
+    // while it is held (`spin_glue::db::Conn`).
     let conn = db::open()?;
     let rows: Vec<Claimed> = db::query_json(
         &conn,

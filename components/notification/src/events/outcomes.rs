@@ -4,10 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use component_kit::dapr::{PublishError, Sidecar};
-use component_kit::outbound::bounded;
-use notification_delivery::batch::ReminderSet;
-use notification_delivery::NotificationOutcome;
+use notification_core::batch::ReminderSet;
+use notification_core::NotificationOutcome;
+use spin_glue::dapr::{PublishError, Sidecar};
+use spin_glue::outbound::bounded;
 
 /// Outcome publishes of one delivery in flight at once (the sidecar is on
 /// localhost; 32 publishes 200 outcomes in about seven rounds).

@@ -13,23 +13,23 @@
 //! later than [`CALL_WINDOW`] after the claim, so that the longest chain a
 //! started push can still take (send, refresh, send again) plus the
 //! publishes ends well inside the claim's lease
-//! (`notification_delivery::delivery::LEASE_SECS`, 60 s): a redelivery
+//! (`notification_core::delivery::LEASE_SECS`, 60 s): a redelivery
 //! never finds a live handler's lease expired. A call the window cut off
 //! is not made; its delivery stays leased and the event answers RETRY.
 
 use std::time::{Duration, Instant};
 
-use component_kit::outbound::{self, bounded};
 use jiff::Timestamp;
-use notification_delivery::batch::ReminderSet;
-use notification_delivery::fcm::{
+use notification_core::batch::ReminderSet;
+use notification_core::fcm::{
     build_send_request, build_token_request, classify_send_response, parse_token_response,
 };
-use notification_delivery::{
+use notification_core::{
     render_reminder, AccessToken, Attempt, BusinessKey, Channel, Delivery, EmailMessage,
     EventSettings, FcmConfig, ProviderRequest, ProviderResponse, PushMessage, ReasonCode,
     ReminderContent, ServiceAccount,
 };
+use spin_glue::outbound::{self, bounded};
 
 /// Deadline of one provider call (relay, FCM send, token endpoint).
 pub const PROVIDER_TIMEOUT: Duration = Duration::from_secs(8);

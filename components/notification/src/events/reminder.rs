@@ -14,18 +14,18 @@
 //! Three statements per delivery whatever the number of reminders in it.
 //! Outcome events are published between 3 and 5 (see `store::record` for
 //! why that order is safe). What each result means is decided by
-//! `notification_delivery::{batch, delivery}`; this file only moves the
+//! `notification_core::{batch, delivery}`; this file only moves the
 //! deliveries from one I/O step to the next.
 
 use std::time::Instant;
 
-use component_kit::dapr::{self, Incoming, Outcome, Sidecar};
-use component_kit::db::{DbFault, LazyConnection};
-use component_kit::{log, serve, vars};
 use jiff::Timestamp;
-use notification_delivery::batch::ReminderSet;
-use notification_delivery::delivery::MAX_DEVICES;
-use notification_delivery::{EventSettings, ReminderDue, Step};
+use notification_core::batch::ReminderSet;
+use notification_core::delivery::MAX_DEVICES;
+use notification_core::{EventSettings, ReminderDue, Step};
+use spin_glue::dapr::{self, Incoming, Outcome, Sidecar};
+use spin_glue::db::{DbFault, LazyConnection};
+use spin_glue::{log, serve, vars};
 use spin_sdk::http::{Method, Request, Response};
 
 use super::{outcomes, providers, store};
@@ -64,7 +64,7 @@ impl EventConfig {
             tracing::warn!(
                 reason = "invalid_configuration",
                 detail = %e,
-                default = notification_delivery::AttemptPolicy::DEFAULT_MAX_ATTEMPTS,
+                default = notification_core::AttemptPolicy::DEFAULT_MAX_ATTEMPTS,
                 "max_delivery_attempts is invalid; using the default"
             );
         }

@@ -3,16 +3,16 @@
 //! bulk's database work does not grow by a round trip per entry).
 //!
 //! Rows come back as one `jsonb` column and are read with serde into the
-//! types of `notification_delivery::{batch, delivery}`, which decide what
+//! types of `notification_core::{batch, delivery}`, which decide what
 //! they mean; a set goes in as one JSON array.
 
-use component_kit::db::{self, DbFault};
 use jiff::Timestamp;
-use notification_delivery::batch::{Lookups, ReminderSet};
-use notification_delivery::delivery::{ClaimRow, LEASE_SECS, MAX_DEVICES};
-use notification_delivery::{AccessToken, Delivery, EventSettings, Secrets};
+use notification_core::batch::{Lookups, ReminderSet};
+use notification_core::delivery::{ClaimRow, LEASE_SECS, MAX_DEVICES};
+use notification_core::{AccessToken, Delivery, EventSettings, Secrets};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use spin_glue::db::{self, DbFault};
 use spin_sdk::pg4::Connection;
 
 /// Reads, for every distinct user of `$1` (a JSON array), the subscriber

@@ -32,7 +32,7 @@
 //! `scheduled_reminders` rows are pruned only when the scheduler can never
 //! look for them again (their task is completed, deleted or re-reminded)
 //! and never younger than the scheduler's lateness limit
-//! (`reminder_schedule::retention::Retention::reminder_age_s`), so pruning
+//! (`scheduler_core::retention::Retention::reminder_age_s`), so pruning
 //! never makes a reminder go out again. A `reminder.due` redelivered by the
 //! broker after its delivery rows were pruned would be delivered again:
 //! `retention_days` is meant to exceed the broker's retention. As most old
@@ -46,11 +46,11 @@
 
 mod store;
 
-use component_kit::db::{self, DbFault};
-use component_kit::{serve, vars};
 use dapr_pubsub::ApiError;
-use reminder_schedule::retention::{needs_count, Deleted, PruneAnswer, Retention};
-use reminder_schedule::Settings;
+use scheduler_core::retention::{needs_count, Deleted, PruneAnswer, Retention};
+use scheduler_core::Settings;
+use spin_glue::db::{self, DbFault};
+use spin_glue::{serve, vars};
 use spin_sdk::http::Response;
 
 use store::Table;
@@ -114,7 +114,7 @@ pub fn handle() -> Response {
 /// One batch per table, each committed on its own, on one connection.
 fn run(retention: Retention, max_lateness_s: i64) -> Result<PruneAnswer, DbFault> {
     // Liveness: the request's only connection; nothing here opens another
-    // while it is held (`component_kit::db::Conn`).
+    // while it is held (`spin_glue::db::Conn`).
     let conn = db::open()?;
     let age_s = retention.age_s();
     let mut remaining = 0;

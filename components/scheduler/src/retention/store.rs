@@ -7,10 +7,10 @@
 //! `FOR UPDATE SKIP LOCKED`: the prune never waits for a row a writer
 //! holds, and a concurrent prune on another replica takes other rows.
 //! `scheduled_reminders` is swept in bounded windows ([`PRUNE_REMINDERS`]).
-//! Ages are whole seconds (`reminder_schedule::retention`), judged on the
+//! Ages are whole seconds (`scheduler_core::retention`), judged on the
 //! database's clock.
 
-use component_kit::db::{self, DbFault};
+use spin_glue::db::{self, DbFault};
 use spin_sdk::pg4::Connection;
 
 /// Final, published deliveries older than `$1` seconds, at most `$2`, by

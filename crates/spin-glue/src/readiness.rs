@@ -45,7 +45,7 @@ fn probe() -> Result<(), (&'static str, String)> {
         }
     }
     // Liveness: the request's only connection; nothing here opens another
-    // while it is held (`component_kit::db::Conn`).
+    // while it is held (`spin_glue::db::Conn`).
     let conn = db::open().map_err(|e| ("database_unreachable", e.to_string()))?;
     let rows: Vec<Option<String>> = db::query_json(&conn, APPLIED_VERSION_SQL, &[])
         .map_err(|e| ("schema_not_migrated", e.to_string()))?;

@@ -4,7 +4,7 @@
 //! preview route's query ([`preview`]), over the `recurrence-rules`
 //! engine. The `recurrence` component routes, runs the SQL and publishes;
 //! every rule it applies is here, tested natively, the same shape as
-//! `notification-delivery` for the Notification Service.
+//! `notification-core` for the Notification Service.
 
 pub mod payload;
 pub mod plan;
