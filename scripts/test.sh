@@ -38,7 +38,7 @@ echo "== lint: fmt and clippy (native and wasm32-wasip2)"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --target wasm32-wasip2 -p subscriptions -p notification -p recurrence -p scheduler -p metrics \
-  -p dapr-pubsub -p spin-glue -p recurrence-rules -p recurrence-core -p notification-core -p scheduler-core -p metrics-core -- -D warnings
+  -p dapr-pubsub -p todo-contract -p spin-glue -p recurrence-rules -p recurrence-core -p notification-core -p notification-api -p scheduler-core -p metrics-core -- -D warnings
 
 echo "== lint: no module imports a module that imports it back"
 python3 scripts/module-cycles.py
@@ -50,7 +50,7 @@ fi
 echo "== lint: doc comments (every link resolves, private items included)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --document-private-items \
   -p subscriptions -p notification -p recurrence -p scheduler -p metrics \
-  -p dapr-pubsub -p spin-glue -p recurrence-rules -p recurrence-core -p notification-core -p scheduler-core -p metrics-core
+  -p dapr-pubsub -p todo-contract -p spin-glue -p recurrence-rules -p recurrence-core -p notification-core -p notification-api -p scheduler-core -p metrics-core
 
 echo "== supply chain: cargo deny (deny.toml)"
 scripts/supply-chain.sh

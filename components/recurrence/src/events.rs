@@ -1,20 +1,20 @@
-//! `POST /events/task-events`: Dapr deliveries of the `task-events` topic
+//! `POST /events/task-events`: Dapr requests of the `task-events` topic
 //! (single or bulk). `task.completed` with `has_recurrence: true` creates
 //! the next occurrence and publishes `task.created`; everything else is
 //! acknowledged and ignored (docs/CONTRACT.md, "Events" and "Dapr behaviour").
 //!
-//! The completions of a delivery are handled as one set: one statement
+//! The completions of a Dapr request are handled as one set: one statement
 //! reads their tasks, one creates the next occurrences, then the
 //! announcements go out concurrently ([`PUBLISH_CONCURRENCY`]). Each event
 //! is still answered as if it had come alone: a bad one is dropped on its
 //! own, a failed publish retries only the events it announces, and the
 //! same completion twice in one bulk creates and announces one task.
 
-use dapr_pubsub::RejectReason;
 use spin_glue::dapr::{self, Incoming, Outcome, Sidecar};
 use spin_glue::db::{DbError, DbFault, LazyConnection};
 use spin_glue::outbound::bounded;
 use spin_sdk::http::{Request, Response};
+use todo_contract::RejectReason;
 
 use crate::store;
 use recurrence_core::payload::{self, TaskCompleted, TASK_COMPLETED};
@@ -24,17 +24,17 @@ use recurrence_core::plan::{self, NewTask, Plan};
 const TOPIC: &str = "task-events";
 /// The CloudEvent type of the announcement.
 const TASK_CREATED: &str = "task.created";
-/// Announcements of one delivery in flight at once. A bulk is at most
+/// Announcements of one request in flight at once. A bulk is at most
 /// Dapr's `maxMessagesCount` (100 by default), so 16 sends it in about
 /// seven rounds of a sidecar call (a millisecond each on localhost) while
 /// bounding what one request asks of the sidecar; with every publish at
 /// its 5 s deadline a bulk of 100 still answers within 35 s.
 const PUBLISH_CONCURRENCY: usize = 16;
 
-/// Answers one delivery; its completions are handled together on the
-/// request's one connection (lent by `answer_delivery`).
+/// Answers one Dapr request; its completions are handled together on the
+/// request's one connection (lent by `answer_events`).
 pub async fn handle(req: &Request) -> Response {
-    dapr::answer_delivery(
+    dapr::answer_events(
         req,
         TOPIC,
         TASK_COMPLETED,

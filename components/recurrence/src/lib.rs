@@ -19,7 +19,7 @@
 //! - **Identity**: the new id is UUID v5 of `"<series_id>:<occurrence>"`
 //!   (`recurrence_core::plan::occurrence_id`), inserted with `ON CONFLICT DO NOTHING`, so
 //!   duplicates, different events for one completion and concurrent
-//!   deliveries all end in one row and publish the same CloudEvent id.
+//!   requests all end in one row and publish the same CloudEvent id.
 //! - **Times**: the row's `completed_at` wins over the event's; anchor `due`
 //!   without a `due_at` falls back to anchor `completion`; `remind_at` keeps
 //!   its exact duration before `due_at` (null stays null).

@@ -1,15 +1,15 @@
 //! The SQL of the service: one statement reads the completed tasks of a
-//! delivery, one creates their next occurrences, whatever the number of
+//! request, one creates their next occurrences, whatever the number of
 //! events in it (docs/CONTRACT.md, "Dapr behaviour": a bulk's database
 //! work does not grow by a round trip per entry). Rows come back as one
 //! `jsonb` column and parameters go in as text with casts (spin-glue's
 //! `db` conventions); a set travels as one JSON array.
 //!
-//! Round trips per delivery on the happy path: [`load_tasks`] (1),
+//! Round trips per request on the happy path: [`load_tasks`] (1),
 //! [`insert_next`] (1; a second, rare SELECT only when a concurrent insert
 //! won the race and is not yet visible to the statement's snapshot), then
 //! the publishes to the sidecar. The connection is the request's one, lent
-//! by `spin_glue::dapr::answer_delivery`.
+//! by `spin_glue::dapr::answer_events`.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -37,7 +37,7 @@ WHERE t.id = ANY($1::text::uuid[])";
 /// Inserts every next occurrence that does not exist, copying user,
 /// title, description, priority, tags, rule, anchor and zone from its
 /// completed task, and returns each either way ([`insert_next`]). Rows go
-/// in by id, so concurrent deliveries lock in the same order; the set comes
+/// in by id, so concurrent requests lock in the same order; the set comes
 /// as one array per column, so the planner knows its size.
 const INSERT_NEXT: &str = "\
 WITH input AS (
@@ -103,13 +103,13 @@ impl Stored {
 /// deleted meanwhile). `news` must not repeat an occurrence.
 ///
 /// `ON CONFLICT` names no target on purpose: the id is derived from
-/// `(series_id, occurrence)`, so a racing delivery collides on the primary
+/// `(series_id, occurrence)`, so a racing request collides on the primary
 /// key as often as on the `(series_id, occurrence)` index, and with a
 /// target only that index is arbitrated (the other collision would be a
 /// unique-violation error and a needless RETRY).
 ///
 /// Under READ COMMITTED the statement's snapshot may not show a row that a
-/// concurrent delivery committed while this insert waited on it (ON
+/// concurrent request committed while this insert waited on it (ON
 /// CONFLICT sees it, the SELECT does not); then one more SELECT, with a
 /// new snapshot, reads those.
 pub fn insert_next(

@@ -1,7 +1,7 @@
 //! The scheduler's SQL: the queue's due head, the tick lock, record
 //! outcomes. Rows come back as one `jsonb` value and parameters go in as
 //! text with casts (spin-glue's `db` conventions); instants are epoch
-//! microseconds ([`dapr_pubsub::epoch_micros`]).
+//! microseconds (`scheduler_core::reminder` writes them out).
 //!
 //! Every read starts from `scheduler_due_queue` (migration 0007), which a
 //! trigger on `tasks` fills with each new reminder and which the tick

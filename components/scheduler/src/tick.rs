@@ -48,13 +48,13 @@
 //!   backfill is the same function).
 
 use dapr_pubsub::trace::valid_traceparent;
-use dapr_pubsub::ApiError;
 use scheduler_core::{plan_page, Settings, Tally, REMINDER_DUE, TOPIC};
 use spin_glue::dapr::Sidecar;
 use spin_glue::db::{self, DbFault};
 use spin_glue::{serve, vars};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::pg4::Connection;
+use todo_contract::ApiError;
 
 use crate::store::{self, State};
 

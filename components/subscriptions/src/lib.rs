@@ -1,6 +1,6 @@
 //! `GET /dapr/subscribe`: the topics of the services named in
 //! `dapr_services`, so one Spin app can run as one Dapr app or be split per
-//! component with one sidecar each, each asking for bulk deliveries of
+//! component with one sidecar each, each asking for bulk requests of
 //! `bulk_max_messages` events (`0`: one event per request) waiting at most
 //! `bulk_max_await_ms` (docs/CONTRACT.md, "Dapr behaviour").
 

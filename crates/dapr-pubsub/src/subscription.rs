@@ -1,10 +1,10 @@
 //! The programmatic subscription list served at `GET /dapr/subscribe`,
-//! with the `bulkSubscribe` entry that makes daprd deliver in bulks
+//! with the `bulkSubscribe` entry that makes daprd send events in bulks
 //! (docs/CONTRACT.md, "Dapr behaviour").
 
 use serde::{Deserialize, Serialize};
 
-use crate::delivery::MAX_BULK_ENTRIES;
+use crate::inbound::MAX_BULK_ENTRIES;
 
 /// One Dapr programmatic subscription (v1 shape).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,11 +14,11 @@ pub struct Subscription {
     pub pubsubname: String,
     /// The topic consumed.
     pub topic: String,
-    /// The app route Dapr POSTs deliveries to.
+    /// The app route Dapr POSTs events to.
     pub route: String,
     /// Where Dapr sends events that were dropped or ran out of retries.
     pub dead_letter_topic: String,
-    /// Asks daprd for bulk deliveries; absent: one event per request.
+    /// Asks daprd for bulk requests; absent: one event per request.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub bulk_subscribe: Option<BulkSubscribe>,
 }
@@ -120,7 +120,7 @@ const SERVICES: [(&str, &str, &str); 2] = [
 
 /// The subscriptions of the services named in `services` (comma separated,
 /// blanks ignored), so one app can run as one Dapr app or split per service;
-/// each asks for `bulk` deliveries when given.
+/// each asks for `bulk` requests when given.
 pub fn subscriptions_for(
     services: &str,
     pubsub: &str,

@@ -2,10 +2,10 @@
 //! check that keeps a malformed value (an untrusted event's, including a
 //! header-injection attempt) out of every outbound call.
 //!
-//! **The rule, the same in every component:** the delivery's HTTP
+//! **The rule, the same in every component:** the inbound request's HTTP
 //! `traceparent` header first, the CloudEvent envelope's `traceparent`
 //! attribute only when the header is missing or malformed. daprd sets the
-//! header on every delivery (a child of the envelope's context, so the same
+//! header on every request (a child of the envelope's context, so the same
 //! trace id), and Spin 3.6.3 continues that header in its own spans and,
 //! with OpenTelemetry export on, stamps its span's context over the
 //! `traceparent` of every outbound request; following the header keeps the

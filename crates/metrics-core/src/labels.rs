@@ -4,34 +4,29 @@
 //! `rejected_events.topic` and `.reason` have no CHECK constraint (a
 //! rejected event is kept whatever it claims), so these sets are the bound.
 
+use todo_contract::{Channel, DeliveryStatus, RejectReason};
+
 /// The value an unknown label value is written as.
 pub const OTHER: &str = "other";
 
 /// `deliveries.channel` values (the table's CHECK constraint).
-pub const CHANNELS: [&str; 2] = ["email", "push"];
+pub const CHANNELS: &[&str] = Channel::NAMES;
 /// `deliveries.status` values (the table's CHECK constraint).
-pub const STATUSES: [&str; 4] = ["pending", "retrying", "sent", "failed"];
+pub const STATUSES: &[&str] = DeliveryStatus::NAMES;
 /// The final statuses, the only ones `todo_deliveries_finished_total` counts.
-pub const FINAL_STATUSES: [&str; 2] = ["sent", "failed"];
+pub const FINAL_STATUSES: &[&str] = &[
+    DeliveryStatus::Sent.as_str(),
+    DeliveryStatus::Failed.as_str(),
+];
 /// `scheduled_reminders.state` values (the table's CHECK constraint).
-pub const STATES: [&str; 2] = ["published", "skipped"];
+pub const STATES: &[&str] = &["published", "skipped"];
 /// The topics of the routes that receive events (`/events/reminders`,
 /// `/events/task-events`); a rejected event is kept under its route's topic.
-pub const TOPICS: [&str; 2] = ["reminders", "task-events"];
-/// The reason codes of `dapr_pubsub::RejectReason` (a test in this crate
-/// fails to compile when a reason is added there and not here).
-pub const REASONS: [&str; 8] = [
-    "malformed_json",
-    "not_a_cloudevent",
-    "schema_violation",
-    "unknown_task",
-    "invalid_rule",
-    "unknown_timezone",
-    "unstorable_text",
-    "too_large",
-];
+pub const TOPICS: &[&str] = &["reminders", "task-events"];
+/// The reason codes of [`RejectReason`], every one a DROP can write.
+pub const REASONS: &[&str] = RejectReason::NAMES;
 /// The tables retention prunes that `todo_retention_oldest_seconds` reports.
-pub const PRUNED_TABLES: [&str; 2] = ["deliveries", "rejected_events"];
+pub const PRUNED_TABLES: &[&str] = &["deliveries", "rejected_events"];
 
 /// `value` if it is in `set`, else [`OTHER`].
 pub fn clamp<'a>(value: &'a str, set: &[&'static str]) -> &'a str {
@@ -45,45 +40,20 @@ pub fn clamp<'a>(value: &'a str, set: &[&'static str]) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dapr_pubsub::RejectReason;
-
-    /// Exhaustive on purpose (no `_` arm): a new reason is a compile error
-    /// here until it is added to [`REASONS`].
-    fn listed(reason: RejectReason) -> bool {
-        match reason {
-            RejectReason::MalformedJson
-            | RejectReason::NotACloudEvent
-            | RejectReason::SchemaViolation
-            | RejectReason::UnknownTask
-            | RejectReason::InvalidRule
-            | RejectReason::UnknownTimezone
-            | RejectReason::UnstorableText
-            | RejectReason::TooLarge => REASONS.contains(&reason.as_str()),
-        }
-    }
 
     #[test]
-    fn every_reject_reason_is_in_the_set() {
-        for reason in [
-            RejectReason::MalformedJson,
-            RejectReason::NotACloudEvent,
-            RejectReason::SchemaViolation,
-            RejectReason::UnknownTask,
-            RejectReason::InvalidRule,
-            RejectReason::UnknownTimezone,
-            RejectReason::UnstorableText,
-            RejectReason::TooLarge,
-        ] {
-            assert!(listed(reason), "{reason} missing from REASONS");
+    fn final_statuses_are_the_final_ones() {
+        for status in DeliveryStatus::ALL {
+            assert_eq!(FINAL_STATUSES.contains(&status.as_str()), status.is_final());
         }
     }
 
     #[test]
     fn unknown_values_become_other_and_known_ones_stay() {
-        assert_eq!(clamp("reminders", &TOPICS), "reminders");
-        assert_eq!(clamp("x-3f9a", &TOPICS), OTHER);
-        assert_eq!(clamp("Reminders", &TOPICS), OTHER);
-        assert_eq!(clamp("", &REASONS), OTHER);
-        assert_eq!(clamp("too_large", &REASONS), "too_large");
+        assert_eq!(clamp("reminders", TOPICS), "reminders");
+        assert_eq!(clamp("x-3f9a", TOPICS), OTHER);
+        assert_eq!(clamp("Reminders", TOPICS), OTHER);
+        assert_eq!(clamp("", REASONS), OTHER);
+        assert_eq!(clamp("too_large", REASONS), "too_large");
     }
 }

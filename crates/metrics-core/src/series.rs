@@ -51,9 +51,9 @@ pub fn render(snapshot: Option<&Snapshot>, schema_ready: bool) -> String {
     out
 }
 
-const DELIVERY_LABELS: [(&str, &[&str]); 2] = [("channel", &CHANNELS), ("status", &STATUSES)];
-const REJECTED_LABELS: [(&str, &[&str]); 2] = [("topic", &TOPICS), ("reason", &REASONS)];
-const STATE_LABELS: [(&str, &[&str]); 1] = [("state", &STATES)];
+const DELIVERY_LABELS: [(&str, &[&str]); 2] = [("channel", CHANNELS), ("status", STATUSES)];
+const REJECTED_LABELS: [(&str, &[&str]); 2] = [("topic", TOPICS), ("reason", REASONS)];
+const STATE_LABELS: [(&str, &[&str]); 1] = [("state", STATES)];
 
 /// The contract's series, as they were.
 fn contract_gauges(out: &mut String, s: &Snapshot) {
@@ -127,7 +127,7 @@ fn counters(out: &mut String, s: &Snapshot) {
             name: "todo_deliveries_finished_total",
             help: "Deliveries that reached a final status (sent or failed), per channel and status; deletes do not lower it.",
             kind: Kind::Counter,
-            labels: &[("channel", &CHANNELS), ("status", &FINAL_STATUSES)],
+            labels: &[("channel", CHANNELS), ("status", FINAL_STATUSES)],
         },
         &s.deliveries_finished_total,
     );
@@ -163,7 +163,7 @@ fn counters(out: &mut String, s: &Snapshot) {
             name: "todo_retention_oldest_seconds",
             help: "Seconds since the oldest row retention may delete was written (final published deliveries by updated_at, rejected events by received_at); 0 when none.",
             kind: Kind::Gauge,
-            labels: &[("table", &PRUNED_TABLES)],
+            labels: &[("table", PRUNED_TABLES)],
         },
         &s.retention_oldest_seconds,
     );

@@ -1,4 +1,4 @@
-//! The reminders of one Dapr delivery (a single event or a bulk), decided
+//! The reminders of one Dapr request (a single event or a bulk), decided
 //! as one set so the component runs one lookup, one claim and one record
 //! statement for all of them (docs/CONTRACT.md, "Dapr behaviour": a bulk's
 //! database work does not grow by a round trip per entry).

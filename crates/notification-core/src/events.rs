@@ -2,7 +2,7 @@
 //! `notification.failed` out (docs/CONTRACT.md, "Events").
 //!
 //! Payload fields are read with the reader both services share
-//! ([`dapr_pubsub::payload`]); its [`FieldError`] becomes a precise
+//! ([`todo_contract::payload`]); its [`FieldError`] becomes a precise
 //! [`PayloadFault`] (which rule of the payload was broken) here.
 //! [`EventError::drop_reason`] says which of the coarser
 //! `rejected_events.reason` codes the DROP is stored under, and the precise
@@ -10,11 +10,11 @@
 
 use std::fmt;
 
-use dapr_pubsub::payload::{quote, FieldError, Fields};
-use dapr_pubsub::RejectReason;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use todo_contract::payload::{quote, FieldError, Fields};
+use todo_contract::RejectReason;
 use uuid::Uuid;
 
 use crate::keys::{BusinessKey, Channel};

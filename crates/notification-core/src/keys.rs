@@ -11,11 +11,7 @@
 //! ([`mask_email`], [`mask_token`] keep just enough to tell two recipients
 //! apart while debugging).
 
-use std::fmt;
-use std::str::FromStr;
-
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Namespace of delivery ids. Fixed forever: changing it would re-send every
@@ -113,57 +109,10 @@ pub fn reminder_id(task_id: Uuid, remind_at: Timestamp) -> Uuid {
 }
 
 /// A delivery channel, as named in events, the subscriber API and the
-/// delivery log (`"email"`, `"push"`).
-///
-/// One enum for all of them so a misspelt channel cannot slip into a key or
-/// a log row: anything else is rejected at the edge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    /// E-mail through the configured HTTP relay.
-    Email,
-    /// Push through FCM HTTP v1, one delivery per registered device token.
-    Push,
-}
-
-impl Channel {
-    /// All channels, in a stable order: the default when a subscriber or an
-    /// event names none.
-    pub const ALL: [Channel; 2] = [Channel::Email, Channel::Push];
-
-    /// The wire name (`"email"` / `"push"`), used in SQL rows and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Push => "push",
-        }
-    }
-}
-
-impl fmt::Display for Channel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Error for a channel name that is neither `email` nor `push`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown channel {0:?} (expected \"email\" or \"push\")")]
-pub struct UnknownChannel(pub String);
-
-impl FromStr for Channel {
-    type Err = UnknownChannel;
-
-    /// Exact, case-sensitive match: the contract spells channels in lower case
-    /// and a lenient parse would let two spellings of one key coexist.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "email" => Ok(Channel::Email),
-            "push" => Ok(Channel::Push),
-            other => Err(UnknownChannel(other.to_owned())),
-        }
-    }
-}
+/// delivery log: one enum for all of them (its names are the contract's,
+/// spelled once in `todo-contract`), so a misspelt channel cannot slip into
+/// a key or a log row.
+pub use todo_contract::Channel;
 
 /// Masks an e-mail address as `a***@example.com`: first character of the
 /// local part, then the domain. Anything without a usable `@` becomes `***`,

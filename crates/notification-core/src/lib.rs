@@ -6,15 +6,15 @@
 //! consists of, what a claim means, how a provider's answer settles a
 //! delivery, the rows and outcome events that follow, the log line and the
 //! answer to Dapr ([`delivery`]); how provider requests look and how their
-//! answers read ([`email`], [`fcm`]); and the subscriber API's input rules
-//! ([`api`]). No Spin, no clocks, no sockets: the current time is always a
+//! answers read ([`email`], [`fcm`]). The subscriber API's rules are the
+//! `notification-api` crate's. No Spin, no clocks, no sockets: the current time is always a
 //! parameter, which keeps every rule unit-testable natively and identical
 //! on `wasm32-wasip2`.
 //!
 //! Map of the crate:
 //! - [`delivery`]: one `reminder.due` from lookup to answer, around the
 //!   [`Delivery`] value that carries each delivery through the handler.
-//! - [`batch`]: the reminders of one Dapr delivery (single or bulk) as one
+//! - [`batch`]: the reminders of one Dapr request (single or bulk) as one
 //!   set: one lookup, claim and record for all, each key once.
 //! - [`events`]: `reminder.due` validation (DROP reasons) and the
 //!   `notification.sent` / `notification.failed` payload.
@@ -29,9 +29,7 @@
 //! - [`fcm`]: FCM HTTP v1 message, error classification, OAuth2 JWT flow.
 //! - [`provider_http`]: provider calls as `http` requests and responses,
 //!   and the rules for reading any provider's answer.
-//! - [`api`]: paths, bodies, query strings and cursors of the subscriber API.
 
-pub mod api;
 pub mod batch;
 pub mod config_error;
 pub mod content;

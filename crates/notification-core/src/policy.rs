@@ -13,7 +13,6 @@
 //! HTTP-date, sent with 429 and 503) becomes the earliest next attempt.
 
 use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
 use jiff::fmt::rfc2822::DateTimeParser;
@@ -65,62 +64,9 @@ impl fmt::Display for ReasonCode {
     }
 }
 
-/// Status of a row in the delivery log, as the contract's API exposes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    /// Claimed, provider not yet answered.
-    Pending,
-    /// A transient failure happened; the next redelivery tries again.
-    Retrying,
-    /// The provider accepted the message (final).
-    Sent,
-    /// Given up, see the reason (final).
-    Failed,
-}
-
-impl DeliveryStatus {
-    /// The wire/SQL name (`"pending"`, `"retrying"`, `"sent"`, `"failed"`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => "pending",
-            DeliveryStatus::Retrying => "retrying",
-            DeliveryStatus::Sent => "sent",
-            DeliveryStatus::Failed => "failed",
-        }
-    }
-
-    /// `sent` and `failed` never change again: a redelivered reminder skips them.
-    pub fn is_final(self) -> bool {
-        matches!(self, DeliveryStatus::Sent | DeliveryStatus::Failed)
-    }
-}
-
-impl fmt::Display for DeliveryStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A status string read back from the database that this crate does not know.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown delivery status {0:?}")]
-pub struct UnknownStatus(pub String);
-
-impl FromStr for DeliveryStatus {
-    type Err = UnknownStatus;
-
-    /// Parses the SQL/wire name, for rows read back from Postgres.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "pending" => Ok(DeliveryStatus::Pending),
-            "retrying" => Ok(DeliveryStatus::Retrying),
-            "sent" => Ok(DeliveryStatus::Sent),
-            "failed" => Ok(DeliveryStatus::Failed),
-            other => Err(UnknownStatus(other.to_owned())),
-        }
-    }
-}
+/// Status of a row in the delivery log (its names are the contract's,
+/// spelled once in `todo-contract`).
+pub use todo_contract::DeliveryStatus;
 
 /// How a claimed delivery ends this time: the row to write and what to
 /// tell Dapr. The whole retry rule in one value, so the component cannot

@@ -1,9 +1,9 @@
 //! The `task.completed` payload (docs/CONTRACT.md, "Events"), validated field by
 //! field so that a DROP names what was wrong. Pure: tested natively.
 
-use dapr_pubsub::payload::{FieldError, Fields};
 use recurrence_rules::jiff::Timestamp;
 use serde_json::Value;
+use todo_contract::payload::{FieldError, Fields};
 
 /// The CloudEvent type this service acts on; every other type is ignored.
 pub const TASK_COMPLETED: &str = "task.completed";

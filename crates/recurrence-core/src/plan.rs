@@ -3,11 +3,11 @@
 //! occurrence's number, id, `due_at` and `remind_at`, and the `task.created`
 //! payload. Pure: tested natively.
 
-use dapr_pubsub::RejectReason;
 use recurrence_rules::jiff::Timestamp;
 use recurrence_rules::{next_occurrence, time_zone, to_rfc3339, Anchor, CompletedTask, Rule};
 use serde::Deserialize;
 use serde_json::Value;
+use todo_contract::RejectReason;
 use uuid::Uuid;
 
 /// The columns of the completed task the decision needs, plus the series'
@@ -75,7 +75,7 @@ pub const OCCURRENCE_NAMESPACE: Uuid = uuid::uuid!("19471010-6798-461c-a0f3-f973
 /// The id of occurrence `occurrence` of series `series_id`: UUID v5 in
 /// [`OCCURRENCE_NAMESPACE`] over the text `"<series_id>:<occurrence>"`
 /// (series id lower-case and hyphenated), so any service can compute it,
-/// e.g. Python's `uuid.uuid5(ns, f"{series_id}:{n}")`. Every delivery of
+/// e.g. Python's `uuid.uuid5(ns, f"{series_id}:{n}")`. Every request carrying
 /// the same completion thus inserts (and publishes) the same id.
 pub fn occurrence_id(series_id: &Uuid, occurrence: i32) -> Uuid {
     let name = format!("{}:{occurrence}", series_id.hyphenated());

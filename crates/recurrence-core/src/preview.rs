@@ -4,8 +4,9 @@
 //! so RRULE text such as `FREQ=WEEKLY;BYDAY=TU` must be percent-encoded by
 //! the caller.
 
-use dapr_pubsub::{parse_event_time, ApiError};
 use recurrence_rules::{preview, time_zone, to_rfc3339, Rule};
+use todo_contract::parse_event_time;
+use todo_contract::ApiError;
 
 /// Dates returned when `count` is not given.
 const DEFAULT_COUNT: usize = 5;

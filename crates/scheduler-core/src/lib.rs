@@ -3,7 +3,7 @@
 //! adapter over Postgres and the Dapr sidecar.
 //!
 //! - Instants travel as epoch microseconds (what the SQL hands over), with
-//!   two text forms ([`dapr_pubsub::epoch_micros`]): the fixed one the
+//!   two text forms (through `jiff`): the fixed one the
 //!   event id hashes, and RFC 3339 for payloads.
 //! - [`reminder`]: one due reminder, its CloudEvent id and its payload.
 //! - [`plan`]: publish or skip (lateness), within the batch bound.

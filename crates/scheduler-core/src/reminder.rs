@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use dapr_pubsub::epoch_micros;
+use jiff::Timestamp;
 
 /// The topic reminders are published to.
 pub const TOPIC: &str = "reminders";
@@ -13,7 +13,7 @@ pub const TOPIC: &str = "reminders";
 pub const REMINDER_DUE: &str = "reminder.due";
 
 /// A task whose reminder is due and not yet recorded in
-/// `scheduled_reminders`; times are epoch microseconds (see [`dapr_pubsub::epoch_micros`]).
+/// `scheduled_reminders`; times are epoch microseconds (what the SQL hands over).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Due {
     /// `tasks.id`, as Postgres writes a uuid (lower case, hyphenated).
@@ -34,11 +34,7 @@ impl Due {
     /// the same id however often it is published, and a changed `remind_at`
     /// is a new reminder with a new id.
     pub fn event_id(&self) -> String {
-        let name = format!(
-            "{}/{}",
-            self.task_id,
-            epoch_micros::fixed_micros(self.remind_at_us)
-        );
+        let name = format!("{}/{}", self.task_id, fixed_micros(self.remind_at_us));
         Uuid::new_v5(&Uuid::NAMESPACE_URL, name.as_bytes()).to_string()
     }
 
@@ -48,10 +44,36 @@ impl Due {
             "task_id": self.task_id,
             "user_id": self.user_id,
             "title": self.title,
-            "due_at": self.due_at_us.map(epoch_micros::rfc3339),
-            "remind_at": epoch_micros::rfc3339(self.remind_at_us),
+            "due_at": self.due_at_us.and_then(rfc3339),
+            "remind_at": rfc3339(self.remind_at_us),
         })
     }
+}
+
+/// The form the CloudEvent id hashes: UTC, always six fraction digits and
+/// `Z` (`2026-12-01T08:30:00.000000Z`), so the same instant always gives
+/// the same id whatever the database session's time zone. An instant
+/// beyond RFC 3339's four-digit years (which no due reminder is: Postgres
+/// starts at 4713 BC) is hashed as its microseconds.
+fn fixed_micros(us: i64) -> String {
+    match Timestamp::from_microsecond(us) {
+        Ok(at) => format!("{at:.6}"),
+        Err(_) => format!("{us}us"),
+    }
+}
+
+/// RFC 3339 in UTC for payloads: `2026-12-01T08:30:00Z`, with six fraction
+/// digits only when the instant has any (so consumers keying reminders at
+/// microseconds see the exact `remind_at`). `None` beyond RFC 3339's
+/// four-digit years (a `due_at` after 9999, which Postgres can hold): the
+/// payload then says no due time rather than one no consumer can read.
+fn rfc3339(us: i64) -> Option<String> {
+    let at = Timestamp::from_microsecond(us).ok()?;
+    Some(if us.rem_euclid(1_000_000) == 0 {
+        format!("{at:.0}")
+    } else {
+        format!("{at:.6}")
+    })
 }
 
 #[cfg(test)]
@@ -111,5 +133,42 @@ mod tests {
         let d: Due = serde_json::from_value(row).unwrap();
         assert_eq!(d.remind_at_us, DEC_1);
         assert_eq!(d.due_at_us, None);
+    }
+
+    #[test]
+    fn the_hashed_form_has_six_digits_and_z() {
+        assert_eq!(fixed_micros(DEC_1), "2026-12-01T08:30:00.000000Z");
+        assert_eq!(fixed_micros(DEC_1 + 7), "2026-12-01T08:30:00.000007Z");
+        assert_eq!(fixed_micros(-1), "1969-12-31T23:59:59.999999Z");
+        // 2024-02-29T23:59:59Z, a leap day's last second.
+        assert_eq!(
+            fixed_micros(1_709_251_199_000_000),
+            "2024-02-29T23:59:59.000000Z"
+        );
+        // Postgres' last instant (294276 AD) has no RFC 3339 form.
+        assert_eq!(fixed_micros(i64::MAX), format!("{}us", i64::MAX));
+    }
+
+    #[test]
+    fn payload_times_show_fractions_only_when_present() {
+        assert_eq!(rfc3339(DEC_1).as_deref(), Some("2026-12-01T08:30:00Z"));
+        assert_eq!(
+            rfc3339(DEC_1 + 123_456).as_deref(),
+            Some("2026-12-01T08:30:00.123456Z")
+        );
+        assert_eq!(
+            rfc3339(DEC_1 + 500_000).as_deref(),
+            Some("2026-12-01T08:30:00.500000Z")
+        );
+        assert_eq!(rfc3339(-1).as_deref(), Some("1969-12-31T23:59:59.999999Z"));
+    }
+
+    #[test]
+    fn a_due_at_past_year_9999_is_sent_as_no_due_time() {
+        let mut d = due();
+        // 10000-01-01T00:00:00Z, which Postgres holds and RFC 3339 cannot write.
+        d.due_at_us = Some(253_402_300_800_000_000);
+        assert_eq!(d.payload()["due_at"], Value::Null);
+        assert_eq!(d.payload()["remind_at"], "2026-12-01T08:30:00Z");
     }
 }

@@ -1,19 +1,19 @@
-//! The two ways a component meets the Dapr sidecar: answering deliveries
+//! The two ways a component meets the Dapr sidecar: answering its requests
 //! (single or bulk) and publishing through `/v1.0/publish`.
 
-use dapr_pubsub::delivery::Partial;
-use dapr_pubsub::rejection::{truncate_utf8, MAX_KEPT_PAYLOAD};
+use dapr_pubsub::inbound::Partial;
 use dapr_pubsub::{
-    parse_delivery, publish_request, publish_succeeded, AppStatus, BulkResponse, CloudEvent,
-    DeliveryBody, DeliveryEntry, EntryStatus, OutgoingEvent, RejectReason, RejectedEvent,
+    parse_inbound, publish_request, publish_succeeded, AppStatus, BulkResponse, CloudEvent,
+    EntryStatus, Fault, InboundBody, InboundEntry, OutgoingEvent,
 };
 use spin_sdk::http::{Request, Response};
+use todo_contract::{truncate_utf8, RejectReason, RejectedEvent, MAX_KEPT_PAYLOAD};
 
 use crate::db::LazyConnection;
 use crate::outbound::{self, CallError};
 use crate::{db, serve, vars};
 
-/// Keeps every dropped event of a delivery in `rejected_events`, in one
+/// Keeps every dropped event of a request in `rejected_events`, in one
 /// statement whatever their number (docs/CONTRACT.md, "Dapr behaviour": a
 /// DROP is never lost; a bulk's database work does not grow by a round
 /// trip per entry).
@@ -53,7 +53,7 @@ pub struct Incoming {
     pub span: tracing::Span,
 }
 
-/// Answers a Dapr delivery on `topic` (one event or a bulk).
+/// Answers a Dapr request on `topic` (one event or a bulk).
 ///
 /// Malformed entries are dropped without reaching `handle`; events of any
 /// other type are acknowledged with a log line (a topic may carry types
@@ -68,26 +68,26 @@ pub struct Incoming {
 /// Liveness: the request's one connection is created here and lent to
 /// `handle`, then used again to keep the dropped entries; nothing opens a
 /// second one while it is held ([`db::Conn`]).
-pub async fn answer_delivery<F>(req: &Request, topic: &str, event_type: &str, handle: F) -> Response
+pub async fn answer_events<F>(req: &Request, topic: &str, event_type: &str, handle: F) -> Response
 where
     F: AsyncFnOnce(&mut LazyConnection, &[Incoming]) -> Vec<Outcome>,
 {
     let header = req.header("traceparent").and_then(|v| v.as_str());
     let mut conn = LazyConnection::default();
-    match parse_delivery(req.body()) {
-        DeliveryBody::Single(entry) => {
+    match parse_inbound(req.body()) {
+        InboundBody::Single(entry) => {
             let statuses =
                 answer_entries(vec![entry], topic, event_type, header, &mut conn, handle).await;
-            serve::delivery(statuses.into_iter().next().unwrap_or(AppStatus::Retry))
+            serve::dapr_status(statuses.into_iter().next().unwrap_or(AppStatus::Retry))
         }
-        DeliveryBody::Bulk(entries) => {
+        InboundBody::Bulk(entries) => {
             let ids: Vec<String> = entries
                 .iter()
                 .map(|e| e.entry_id.clone().unwrap_or_default())
                 .collect();
             let statuses =
                 answer_entries(entries, topic, event_type, header, &mut conn, handle).await;
-            serve::bulk_delivery(&BulkResponse {
+            serve::dapr_bulk_status(&BulkResponse {
                 statuses: ids
                     .into_iter()
                     .zip(statuses)
@@ -95,7 +95,7 @@ where
                     .collect(),
             })
         }
-        DeliveryBody::Oversize { entry_ids, partial } => {
+        InboundBody::Oversize { entry_ids, partial } => {
             let span = event_span(
                 partial.id.as_deref(),
                 partial.event_type.as_deref(),
@@ -113,8 +113,8 @@ where
             };
             let kept = keep(&mut conn, std::slice::from_ref(&dropped));
             match entry_ids {
-                None => serve::delivery(kept),
-                Some(ids) => serve::bulk_delivery(&BulkResponse {
+                None => serve::dapr_status(kept),
+                Some(ids) => serve::dapr_bulk_status(&BulkResponse {
                     statuses: ids
                         .into_iter()
                         .map(|entry_id| EntryStatus {
@@ -136,7 +136,7 @@ struct Dropped {
 
 /// The status of every entry, in order.
 async fn answer_entries<F>(
-    entries: Vec<DeliveryEntry>,
+    entries: Vec<InboundEntry>,
     topic: &str,
     event_type: &str,
     header_traceparent: Option<&str>,
@@ -153,7 +153,8 @@ where
     for (index, entry) in entries.into_iter().enumerate() {
         let mut event = match entry.event {
             Ok(event) => event,
-            Err((reason, partial)) => {
+            Err((fault, partial)) => {
+                let reason = reason_of(fault);
                 let trace = dapr_pubsub::trace::continued(header_traceparent, None);
                 let span = event_span(
                     partial.id.as_deref(),
@@ -292,6 +293,18 @@ fn event_span(
 /// The row of a dropped event. Its `topic` is the route's, never what the
 /// envelope claims (docs/CONTRACT.md, "Metrics": a label from a bounded
 /// set); the claim stays in the kept payload.
+// What the parser keeps of an unreadable envelope is exactly what
+// `rejected_events` keeps, so a kept payload is never cut twice.
+const _: () = assert!(dapr_pubsub::inbound::MAX_KEPT_RAW == MAX_KEPT_PAYLOAD);
+
+/// The product's reason code for a protocol fault.
+fn reason_of(fault: Fault) -> RejectReason {
+    match fault {
+        Fault::MalformedJson => RejectReason::MalformedJson,
+        Fault::NotACloudEvent => RejectReason::NotACloudEvent,
+    }
+}
+
 fn rejected(partial: &Partial, topic: &str, reason: RejectReason, detail: String) -> RejectedEvent {
     RejectedEvent {
         id: partial.id.clone(),

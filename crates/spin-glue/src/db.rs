@@ -20,7 +20,7 @@ use crate::vars::{self, MissingVariable};
 pub const SCHEMA_VERSION: &str = "0009_metric_counters";
 
 /// The connection of one request, opened on first use and shared by every
-/// step of it (every entry of a bulk delivery, and keeping the dropped
+/// step of it (every entry of a bulk request, and keeping the dropped
 /// ones); [`LazyConnection::reset`] after a fault, so the next step opens a
 /// new one instead of reusing a broken one.
 #[derive(Default)]

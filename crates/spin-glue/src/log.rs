@@ -10,7 +10,7 @@
 //! The line itself: [`JsonLines`] is a `tracing` layer that writes one
 //! JSON object per event: `{"ts", "level", "component", "msg", ...}` with
 //! the fields of every enclosing span (outermost first) and then the
-//! event's own, so a line about a delivery carries the CloudEvent id, task id and trace id of the
+//! event's own, so a line about a notification delivery carries the CloudEvent id, task id and trace id of the
 //! span it happened in without every call site repeating them.
 //!
 //! tracing-subscriber's own JSON formatter nests span fields under `spans`
@@ -221,7 +221,7 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let mut line = Map::new();
-        let ts = dapr_pubsub::epoch_micros::fixed_micros(dapr_pubsub::epoch_micros::now());
+        let ts = format!("{:.6}", jiff::Timestamp::now());
         line.insert("ts".into(), ts.into());
         let level = event.metadata().level().as_str().to_ascii_lowercase();
         line.insert("level".into(), level.into());

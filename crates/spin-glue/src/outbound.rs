@@ -248,7 +248,7 @@ impl Future for Deadline {
 }
 
 /// Runs `calls` with at most `limit` in flight at once and answers their
-/// results in the order given: how a bulk delivery makes its provider
+/// results in the order given: how a bulk request makes its provider
 /// calls and publishes concurrently without asking one host for an
 /// unbounded number of connections.
 pub async fn bounded<F: Future>(

@@ -2,17 +2,18 @@
 //! name itself in the logs, handle the request inside its `request` span,
 //! answer in one write), the caller check ([`is_authorised`],
 //! docs/CONTRACT.md, "Authentication"), and the answers: JSON, the
-//! contract's error shape `{"error": {"code", "message"}}`, Dapr's delivery
+//! contract's error shape `{"error": {"code", "message"}}`, Dapr's request
 //! statuses, and [`send`], which hands an answer to Spin in one piece.
 
 use std::future::Future;
 
-use dapr_pubsub::{ApiError, AppStatus, BulkResponse};
+use dapr_pubsub::{AppStatus, BulkResponse};
 use serde::Serialize;
 use spin_sdk::http::{
     Headers, OutgoingBody, OutgoingResponse, Request, Response, ResponseOutparam,
 };
 use subtle::ConstantTimeEq;
+use todo_contract::ApiError;
 use tracing::Instrument;
 
 use crate::log;
@@ -171,8 +172,8 @@ pub fn no_content() -> Response {
     Response::builder().status(204).build()
 }
 
-/// A Dapr delivery answer: always HTTP 200, the decision is in the body.
-pub fn delivery(status: AppStatus) -> Response {
+/// A Dapr request answer: always HTTP 200, the decision is in the body.
+pub fn dapr_status(status: AppStatus) -> Response {
     Response::builder()
         .status(200)
         .header("content-type", "application/json")
@@ -180,8 +181,8 @@ pub fn delivery(status: AppStatus) -> Response {
         .build()
 }
 
-/// A Dapr bulk delivery answer: HTTP 200 with one status per entry.
-pub fn bulk_delivery(statuses: &BulkResponse) -> Response {
+/// A Dapr bulk request answer: HTTP 200 with one status per entry.
+pub fn dapr_bulk_status(statuses: &BulkResponse) -> Response {
     Response::builder()
         .status(200)
         .header("content-type", "application/json")

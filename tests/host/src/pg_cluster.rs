@@ -140,7 +140,7 @@ impl TestDatabase {
 
     /// Runs `work` and answers its result with the statements (`Execute`
     /// messages) the app sent this database meanwhile: how the tests show
-    /// what one delivery costs.
+    /// what one Dapr request costs.
     pub async fn statements_during<T>(
         &self,
         work: impl std::future::Future<Output = T>,

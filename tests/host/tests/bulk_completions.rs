@@ -1,4 +1,4 @@
-//! Bulk deliveries of `task.completed` (docs/CONTRACT.md, "Dapr
+//! Bulk requests of `task.completed` (docs/CONTRACT.md, "Dapr
 //! behaviour"): one statement reads the tasks and one creates the next
 //! occurrences whatever the number of entries (counted on the wire,
 //! `pg_proxy`); every occurrence is created and announced once.

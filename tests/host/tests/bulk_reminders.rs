@@ -1,4 +1,4 @@
-//! Bulk deliveries of `reminder.due` (docs/CONTRACT.md, "Dapr behaviour"):
+//! Bulk requests of `reminder.due` (docs/CONTRACT.md, "Dapr behaviour"):
 //! the reminders of a bulk are one set, so its database work does not grow
 //! with its entries (counted on the wire, `pg_proxy`), and each entry is
 //! still answered exactly as if it had come alone.

@@ -439,7 +439,7 @@ async fn deliver_raw_posts_the_bytes_as_given() {
 }
 
 #[tokio::test]
-async fn bulk_delivery_shape_and_per_entry_statuses() {
+async fn dapr_bulk_status_shape_and_per_entry_statuses() {
     let app = App::start().await;
     let driver = app.driver().await;
     let a = driver

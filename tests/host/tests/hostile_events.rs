@@ -1,5 +1,5 @@
 //! Hostile input under the real Spin CLI: 2,100 generated malformed
-//! deliveries across both event routes, bulk deliveries mixing good, bad
+//! deliveries across both event routes, bulk requests mixing good, bad
 //! and duplicate entries, and hostile subscriber-API requests.
 //!
 //! With healthy fakes and database, no delivery may be answered RETRY (on

@@ -137,7 +137,7 @@ async fn one_token_request_serves_fifty_reminders() {
     let env = Env::start().await;
     env.subscriber(USER, None, &["push"]).await;
     env.device(USER, PHONE).await;
-    // Half one by one, half in one bulk delivery.
+    // Half one by one, half in one bulk request.
     for minute in 0..25 {
         let at = format!("2026-12-01T08:{minute:02}:00Z");
         let answer = env.deliver(reminder_for(TASK, &at, None)).await;

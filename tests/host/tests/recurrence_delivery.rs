@@ -2,7 +2,7 @@
 //! `recurrence.wasm`: duplicate and concurrent deliveries, Postgres and
 //! sidecar faults (RETRY, then success without doing anything twice),
 //! every class of bad input (DROP, a `rejected_events` row, a log line),
-//! and bulk deliveries answered entry by entry.
+//! and bulk requests answered entry by entry.
 
 mod recurrence_support;
 

@@ -1,5 +1,5 @@
 //! `GET .../deliveries`: the delivery log of one user, newest first, paged
-//! by an opaque cursor (`notification_core::api::cursor`).
+//! by an opaque cursor (`notification_api::cursor`).
 //!
 //! "Newest" is `created_at` then `delivery_id`, both descending: the order
 //! of the index `deliveries_user_newest (user_id, created_at DESC,
@@ -15,8 +15,8 @@ use spin_sdk::http::Response;
 use uuid::Uuid;
 
 use super::error::Refusal;
-use notification_core::api::cursor::Cursor;
-use notification_core::api::input::ListQuery;
+use notification_api::cursor::Cursor;
+use notification_api::input::ListQuery;
 
 /// One entry of the listing (docs/CONTRACT.md, "Subscriber API").
 #[derive(Debug, Deserialize, Serialize)]

@@ -12,7 +12,7 @@ use spin_sdk::http::Response;
 
 use super::error::Refusal;
 use super::subscribers::Device;
-use notification_core::api::input::DeviceInput;
+use notification_api::input::DeviceInput;
 
 /// Registers a device token to a subscriber that exists, moving it from
 /// another owner, and reads the result back ([`register`]).
@@ -72,7 +72,7 @@ pub fn register(user_id: &str, body: &[u8]) -> Result<Response, Refusal> {
         previous_owner,
     }) = row
     else {
-        return Err(notification_core::api::subscriber_not_found(user_id).into());
+        return Err(notification_api::subscriber_not_found(user_id).into());
     };
     let moved = previous_owner.as_deref().is_some_and(|p| p != user_id);
     if moved {

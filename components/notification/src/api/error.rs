@@ -1,9 +1,9 @@
 //! The API's error value as a response: `ApiError` (the pure value the
-//! rules answer with, in `notification_core::api`) becomes
+//! rules answer with, in `notification_api`) becomes
 //! `{"error": {"code", "message"}}`; a database fault is logged and
 //! answered 503.
 
-use notification_core::api::ApiError;
+use notification_api::ApiError;
 use spin_glue::db::DbFault;
 use spin_glue::serve;
 use spin_sdk::http::Response;

@@ -12,7 +12,7 @@
 //!   the path segments are validated.
 //!
 //! Layout: the rules (paths, bodies, query strings, cursors) are pure, in
-//! `notification_core::api`, and unit-tested there; [`subscribers`],
+//! `notification_api`, and unit-tested there; [`subscribers`],
 //! [`devices`] and [`deliveries`] run the SQL, [`error`] turns a refusal
 //! into a response; they are tested end to end in
 //! `tests/host/tests/notification_api*.rs`.
@@ -22,7 +22,7 @@ mod devices;
 mod error;
 mod subscribers;
 
-use notification_core::api::path::{self, Kind};
+use notification_api::path::{self, Kind};
 use spin_glue::serve;
 use spin_sdk::http::{Method, Request, Response};
 

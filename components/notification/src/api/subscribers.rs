@@ -7,7 +7,7 @@ use spin_glue::serve;
 use spin_sdk::http::Response;
 
 use super::error::Refusal;
-use notification_core::api::input::SubscriberInput;
+use notification_api::input::SubscriberInput;
 
 /// The subscriber as the API shows it (docs/CONTRACT.md, "Subscriber API").
 #[derive(Debug, Deserialize, Serialize)]
@@ -75,7 +75,7 @@ pub fn get(user_id: &str) -> Result<Response, Refusal> {
     let found: Option<Subscriber> = db::query_one(&conn, GET, &[db::text(user_id)])?;
     match found {
         Some(s) => Ok(serve::json(200, &s)),
-        None => Err(notification_core::api::subscriber_not_found(user_id).into()),
+        None => Err(notification_api::subscriber_not_found(user_id).into()),
     }
 }
 

@@ -1,5 +1,5 @@
 //! The event path of the Notification Service: `POST /events/reminders`
-//! (Dapr deliveries of `reminder.due`, single or bulk) and `POST
+//! (Dapr requests of `reminder.due`, single or bulk) and `POST
 //! /outbox-flush` (re-publishing outcome events).
 //!
 //! Each channel of a reminder reaches each recipient exactly once: the
@@ -8,12 +8,12 @@
 //! the outcome is written with that lease. What every result means is
 //! decided in `notification_core::delivery`; the files here do the I/O:
 //! - [`reminder`]: `POST /events/reminders`, the reminders of one
-//!   delivery (single or bulk) end to end, as one set, in named steps;
+//!   Dapr request (single or bulk) end to end, as one set, in named steps;
 //! - [`outcomes`]: publishing outcome events, one (outbox) or all of a
 //!   set (reminders);
 //! - [`providers`]: their e-mail and push calls, concurrent within bounds
 //!   and deadlines (through `spin_glue::outbound`);
-//! - [`store`]: the three SQL round trips of a delivery (lookup, claim,
+//! - [`store`]: the three SQL round trips of a request (lookup, claim,
 //!   record), whatever the number of reminders in it;
 //! - [`outbox`]: `POST /outbox-flush`.
 //!

@@ -9,7 +9,7 @@ use notification_core::NotificationOutcome;
 use spin_glue::dapr::{PublishError, Sidecar};
 use spin_glue::outbound::bounded;
 
-/// Outcome publishes of one delivery in flight at once (the sidecar is on
+/// Outcome publishes of one request in flight at once (the sidecar is on
 /// localhost; 32 publishes 200 outcomes in about seven rounds).
 const PUBLISHES_IN_FLIGHT: usize = 32;
 

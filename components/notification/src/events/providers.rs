@@ -1,4 +1,4 @@
-//! The provider calls of a delivery's reminders: every e-mail and every
+//! The provider calls of a request's reminders: every e-mail and every
 //! push at the same time, at most [`CALLS_IN_FLIGHT`] of each kind in
 //! flight, each delivery settled in place with its answer.
 //!

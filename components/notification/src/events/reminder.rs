@@ -1,5 +1,5 @@
 //! `POST /events/reminders`: the `reminder.due` events of one Dapr
-//! delivery (a single event or a bulk), handled as one set in named steps:
+//! Dapr request (a single event or a bulk), handled as one set in named steps:
 //!
 //! 1. [`store::lookup`]: every user's subscriber and devices, and the
 //!    cached FCM token (one statement);
@@ -9,9 +9,9 @@
 //!    bounds and deadlines;
 //! 4. [`outcomes::publish_all`]: every final outcome, concurrently;
 //! 5. [`store::record`]: everything learnt (one statement);
-//! 6. one log line per delivery and one answer per event.
+//! 6. one log line per notification delivery and one answer per event.
 //!
-//! Three statements per delivery whatever the number of reminders in it.
+//! Three statements per request whatever the number of reminders in it.
 //! Outcome events are published between 3 and 5 (see `store::record` for
 //! why that order is safe). What each result means is decided by
 //! `notification_core::{batch, delivery}`; this file only moves the
@@ -33,14 +33,14 @@ use super::{outcomes, providers, store};
 /// The topic consumed.
 const TOPIC: &str = "reminders";
 
-/// Answers a Dapr delivery of `reminders`; its events are handled together
-/// on the request's one connection (lent by `answer_delivery`), each
+/// Answers a Dapr request of `reminders`; its events are handled together
+/// on the request's one connection (lent by `answer_events`), each
 /// answered on its own.
 pub async fn handle(req: Request) -> Response {
     if *req.method() != Method::Post {
         return serve::method_not_allowed("POST");
     }
-    dapr::answer_delivery(
+    dapr::answer_events(
         &req,
         TOPIC,
         ReminderDue::EVENT_TYPE,
@@ -77,7 +77,7 @@ impl EventConfig {
 
 /// A well-formed reminder's event: its trace and the span of its lines.
 struct Origin<'a> {
-    /// Index of the event in the delivery.
+    /// Index of the event in the request.
     at: usize,
     event: &'a Incoming,
     /// `reminder` span (task id) inside the event's span.
@@ -107,7 +107,7 @@ async fn deliver_all(conn: &mut LazyConnection, events: &[Incoming]) -> Vec<Outc
         }
     }
     if !reminders.is_empty() {
-        // Read only when a reminder gets as far as delivering: a delivery
+        // Read only when a reminder gets as far as delivering: a request
         // of ignored types or malformed events reads no variable.
         let config = EventConfig::read();
         match deliver(conn, &config, reminders, &origins).await {
@@ -229,7 +229,7 @@ async fn deliver(
         );
     }
 
-    // 6. One line per delivery (under its first reminder), one answer per event.
+    // 6. One line per notification delivery (under its first reminder), one answer per event.
     for (at, d) in set.deliveries.iter().enumerate() {
         let Some(origin) = set.owner(at).and_then(|r| origins.get(r)) else {
             continue;

@@ -1,4 +1,4 @@
-//! The three SQL round trips of a delivery's reminders, however many
+//! The three SQL round trips of a request's reminders, however many
 //! there are: lookup, claim, record (docs/CONTRACT.md, "Dapr behaviour": a
 //! bulk's database work does not grow by a round trip per entry).
 //!

@@ -46,12 +46,12 @@
 
 mod store;
 
-use dapr_pubsub::ApiError;
 use scheduler_core::retention::{needs_count, Deleted, PruneAnswer, Retention};
 use scheduler_core::Settings;
 use spin_glue::db::{self, DbFault};
 use spin_glue::{serve, vars};
 use spin_sdk::http::Response;
+use todo_contract::ApiError;
 
 use store::Table;
 

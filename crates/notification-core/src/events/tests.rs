@@ -107,12 +107,12 @@ mod reminder_due {
         let mut v = valid();
         v["channels"] = json!(["push", "push"]);
         let r = ReminderDue::from_value(&v).unwrap();
-        assert_eq!(r.channels_or(&Channel::ALL), vec![Channel::Push]);
+        assert_eq!(r.channels_or(Channel::ALL), vec![Channel::Push]);
         v["channels"] = json!([]);
         assert_eq!(
             ReminderDue::from_value(&v)
                 .unwrap()
-                .channels_or(&Channel::ALL),
+                .channels_or(Channel::ALL),
             vec![]
         );
     }
@@ -159,12 +159,12 @@ mod reminder_due {
         let mut v = valid();
         v["user_id"] = json!("");
         assert_eq!(reason(&v), PayloadFault::InvalidUserId);
-        v["user_id"] = json!("ü".repeat(dapr_pubsub::payload::MAX_USER_ID_CHARS));
+        v["user_id"] = json!("ü".repeat(todo_contract::payload::MAX_USER_ID_CHARS));
         assert!(
             ReminderDue::from_value(&v).is_ok(),
             "128 characters are allowed"
         );
-        v["user_id"] = json!("u".repeat(dapr_pubsub::payload::MAX_USER_ID_CHARS + 1));
+        v["user_id"] = json!("u".repeat(todo_contract::payload::MAX_USER_ID_CHARS + 1));
         assert_eq!(reason(&v), PayloadFault::InvalidUserId);
 
         let mut v = valid();

@@ -85,28 +85,6 @@ mod keys {
     }
 }
 
-mod channel {
-    use super::super::*;
-
-    #[test]
-    fn round_trips_wire_names() {
-        for c in Channel::ALL {
-            assert_eq!(c.as_str().parse::<Channel>(), Ok(c));
-            assert_eq!(
-                serde_json::to_string(&c).unwrap(),
-                format!("\"{}\"", c.as_str())
-            );
-        }
-    }
-
-    #[test]
-    fn rejects_other_spellings() {
-        assert!("Email".parse::<Channel>().is_err());
-        assert!("sms".parse::<Channel>().is_err());
-        assert!(serde_json::from_str::<Channel>("\"sms\"").is_err());
-    }
-}
-
 mod mask {
     use super::super::*;
 

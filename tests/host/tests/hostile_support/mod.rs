@@ -1,4 +1,4 @@
-//! A seeded, reproducible generator of malformed Dapr deliveries for both
+//! A seeded, reproducible generator of malformed Dapr requests for both
 //! event routes: every envelope attribute and every payload field replaced
 //! by a value of the wrong type, empty, huge, with control characters, NUL,
 //! invalid UTF-8 or a lone surrogate escape, deeply nested, or a timestamp

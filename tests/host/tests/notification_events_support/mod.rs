@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use component_host::fakes::dapr::{AppStatus, DaprDriver, DeliverOptions, Delivery, Publish};
+use component_host::fakes::dapr::{AppStatus, DaprDriver, DeliverOptions, PostAttempt, Publish};
 use component_host::fakes::email::Provider;
 use component_host::fakes::{FakeEmailRelay, FakeFcm, FakeSidecar, TestServiceAccount};
 use component_host::pg_cluster::{fresh_database, TestDatabase};
@@ -200,12 +200,12 @@ impl Env {
     }
 
     /// Delivers `data` as a `reminder.due` with a fresh CloudEvent id.
-    pub async fn deliver(&self, data: Value) -> Delivery {
+    pub async fn deliver(&self, data: Value) -> PostAttempt {
         self.deliver_as(data, DeliverOptions::new()).await
     }
 
     /// Delivers `data` as a `reminder.due` with these options.
-    pub async fn deliver_as(&self, data: Value, options: DeliverOptions) -> Delivery {
+    pub async fn deliver_as(&self, data: Value, options: DeliverOptions) -> PostAttempt {
         let options = if options.event_type.is_none() {
             options.event_type("reminder.due")
         } else {
@@ -236,7 +236,7 @@ impl Env {
             .collect()
     }
 
-    /// The single delivery row of `channel`.
+    /// The single request row of `channel`.
     pub async fn delivery(&self, channel: &str) -> Value {
         let rows: Vec<Value> = self
             .deliveries()
@@ -295,12 +295,12 @@ pub fn reminder_for(task_id: &str, remind_at: &str, channels: Option<&[&str]>) -
 }
 
 /// True when the app answered HTTP 200 with exactly `{"status": <status>}`.
-pub fn answered(delivery: &Delivery, status: AppStatus) -> bool {
+pub fn answered(delivery: &PostAttempt, status: AppStatus) -> bool {
     delivery.answered_explicitly(status)
 }
 
 /// Asserts the answer, showing the body when it differs.
-pub fn assert_answer(delivery: &Delivery, status: AppStatus) {
+pub fn assert_answer(delivery: &PostAttempt, status: AppStatus) {
     assert!(
         answered(delivery, status),
         "expected {status:?}, got HTTP {:?} {}",

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use component_host::fakes::dapr::{AppStatus, DaprDriver, DeliverOptions, Delivery};
+use component_host::fakes::dapr::{AppStatus, DaprDriver, DeliverOptions, PostAttempt};
 use component_host::fakes::FakeSidecar;
 use component_host::pg_cluster::{fresh_database, TestDatabase};
 use component_host::TestApp;
@@ -144,7 +144,7 @@ impl Env {
         task_id: &str,
         completed_at: &str,
         options: DeliverOptions,
-    ) -> Delivery {
+    ) -> PostAttempt {
         self.driver
             .deliver(
                 "task-events",
@@ -189,7 +189,7 @@ pub fn completed(task_id: &str, completed_at: &str) -> Value {
 }
 
 /// True when the app answered HTTP 200 with exactly `{"status": <status>}`.
-pub fn answered(delivery: &Delivery, status: AppStatus) -> bool {
+pub fn answered(delivery: &PostAttempt, status: AppStatus) -> bool {
     delivery.answered_explicitly(status)
 }
 

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use bytes::Bytes;
-use component_host::fakes::dapr::{AppStatus, DaprDriver, DeliverOptions, Delivery, Publish};
+use component_host::fakes::dapr::{AppStatus, DaprDriver, DeliverOptions, PostAttempt, Publish};
 use component_host::fakes::email::Provider;
 use component_host::fakes::{FakeEmailRelay, FakeFcm, FakeSidecar, TestServiceAccount};
 use component_host::pg_cluster::{fresh_database, TestDatabase};
@@ -332,7 +332,7 @@ impl Env {
 }
 
 /// Asserts daprd would read the answer as an explicit SUCCESS.
-pub fn assert_success(delivery: &Delivery) {
+pub fn assert_success(delivery: &PostAttempt) {
     assert!(
         delivery.answered_explicitly(AppStatus::Success),
         "expected SUCCESS from {}, got HTTP {:?} {}",

@@ -1,4 +1,4 @@
-//! Bulk delivery (`bulkSubscribe`): daprd POSTs
+//! Bulk request (`bulkSubscribe`): daprd POSTs
 //! `{"entries": [{"entryId", "event", "contentType", "metadata"}], "id",
 //! "metadata", "pubsubname", "topic", "type"}` and expects
 //! `{"statuses": [{"entryId", "status"}]}`.
@@ -51,9 +51,9 @@ impl BulkEntry {
     }
 }
 
-/// One bulk delivery and daprd's reading of it, per entry.
+/// One bulk request and daprd's reading of it, per entry.
 #[derive(Debug, Clone)]
-pub struct BulkDelivery {
+pub struct BulkPost {
     /// Path POSTed to.
     pub route: String,
     /// Status the app answered; `None` on a transport error.
@@ -126,7 +126,7 @@ impl DaprDriver {
         &self,
         topic: &str,
         entries: Vec<BulkEntry>,
-    ) -> anyhow::Result<BulkDelivery> {
+    ) -> anyhow::Result<BulkPost> {
         let sub = self.subscription(topic, None)?;
         let first_type = entries
             .first()
@@ -166,7 +166,7 @@ impl DaprDriver {
                         }
                     }
                 }
-                BulkDelivery {
+                BulkPost {
                     route,
                     http_status: Some(status),
                     body: response_body,
@@ -175,7 +175,7 @@ impl DaprDriver {
                     explicit,
                 }
             }
-            Err(e) => BulkDelivery {
+            Err(e) => BulkPost {
                 route,
                 http_status: None,
                 body: Bytes::new(),
@@ -203,7 +203,7 @@ pub struct BulkOptions {
 
 impl DaprDriver {
     /// The bulk options of the subscription to `topic`, `None` when it does
-    /// not ask for bulk deliveries (daprd then delivers one event per call).
+    /// not ask for bulk requests (daprd then delivers one event per call).
     pub fn bulk_options(&self, topic: &str) -> anyhow::Result<Option<BulkOptions>> {
         let sub = self.subscription(topic, None)?;
         let Some(bulk) = &sub.bulk_subscribe else {

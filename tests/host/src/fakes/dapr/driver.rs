@@ -1,4 +1,4 @@
-//! daprd's delivery side: fetch the app's subscriptions, wrap payloads in
+//! daprd's sending side: fetch the app's subscriptions, wrap payloads in
 //! CloudEvents 1.0 envelopes, POST them to the subscribed routes and read the
 //! answers the way daprd does.
 //!
@@ -148,9 +148,9 @@ impl DeliverOptions {
     }
 }
 
-/// One delivery attempt and how daprd read it.
+/// One POST of an event (or a bulk) to the app and how daprd read the answer.
 #[derive(Debug, Clone)]
-pub struct Delivery {
+pub struct PostAttempt {
     /// Path POSTed to.
     pub route: String,
     /// CloudEvent id delivered, when the body was an envelope.
@@ -169,7 +169,7 @@ pub struct Delivery {
     pub elapsed: Duration,
 }
 
-impl Delivery {
+impl PostAttempt {
     /// The answer body as text.
     pub fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -226,7 +226,7 @@ pub enum SettledOutcome {
 #[derive(Debug, Clone)]
 pub struct Settlement {
     /// Attempts in order; all carried the same envelope.
-    pub attempts: Vec<Delivery>,
+    pub attempts: Vec<PostAttempt>,
     /// The end.
     pub outcome: SettledOutcome,
     /// Where it went, when it was dead-lettered.
@@ -402,7 +402,7 @@ impl DaprDriver {
         topic: &str,
         data: Value,
         options: DeliverOptions,
-    ) -> anyhow::Result<Delivery> {
+    ) -> anyhow::Result<PostAttempt> {
         let (route, envelope) = self.envelope(topic, data, &options)?;
         let header = match options.header_traceparent {
             Some(header) => header,
@@ -417,7 +417,7 @@ impl DaprDriver {
     /// that as the `traceparent` header: same trace id, its own parent id.
     /// A malformed envelope value is sent on as it is (the app must refuse
     /// it in either place).
-    pub async fn deliver_envelope(&self, route: &str, envelope: &Value) -> Delivery {
+    pub async fn deliver_envelope(&self, route: &str, envelope: &Value) -> PostAttempt {
         let header = daprd_traceparent(envelope);
         self.deliver_with_trace(route, envelope, header).await
     }
@@ -427,7 +427,7 @@ impl DaprDriver {
         route: &str,
         envelope: &Value,
         traceparent: Option<String>,
-    ) -> Delivery {
+    ) -> PostAttempt {
         let mut headers = self.token_header();
         let tracestate = envelope["tracestate"].as_str().unwrap_or_default();
         if let Some(traceparent) = traceparent.as_deref() {
@@ -454,7 +454,7 @@ impl DaprDriver {
         route: &str,
         body: impl Into<Bytes>,
         content_type: &str,
-    ) -> Delivery {
+    ) -> PostAttempt {
         let mut headers = self.token_header();
         headers.push(("content-type", content_type));
         self.post(route, &headers, body.into()).await
@@ -465,12 +465,12 @@ impl DaprDriver {
         route: &str,
         headers: &[(&str, &str)],
         body: impl Into<Bytes>,
-    ) -> Delivery {
+    ) -> PostAttempt {
         let started = Instant::now();
         let result = self.call("POST", route, headers, body.into()).await;
         let elapsed = started.elapsed();
         match result {
-            Ok((status, body)) => Delivery {
+            Ok((status, body)) => PostAttempt {
                 route: route.to_owned(),
                 event_id: None,
                 http_status: Some(status),
@@ -480,7 +480,7 @@ impl DaprDriver {
                 transport_error: None,
                 elapsed,
             },
-            Err(e) => Delivery {
+            Err(e) => PostAttempt {
                 route: route.to_owned(),
                 event_id: None,
                 http_status: None,

@@ -10,10 +10,10 @@ mod driver;
 mod sidecar;
 mod subscription;
 
-pub use bulk::{interpret_bulk_response, BulkDelivery, BulkEntry, BulkOptions};
+pub use bulk::{interpret_bulk_response, BulkEntry, BulkOptions, BulkPost};
 pub use driver::{
     interpret_app_response, trace_id, AppStatus, DaprDriver, DeadLetter, DeadLetterReason,
-    DeliverOptions, Delivery, SettledOutcome, Settlement, DEFAULT_EVENT_TYPE,
+    DeliverOptions, PostAttempt, SettledOutcome, Settlement, DEFAULT_EVENT_TYPE,
 };
 pub use sidecar::{FakeSidecar, Publish, SidecarConfig};
 pub use subscription::{RouteRule, Routes, Subscription};

@@ -36,7 +36,7 @@ pub struct Subscription {
     pub pubsubname: String,
     /// Topic name.
     pub topic: String,
-    /// v1 shape: the one delivery path.
+    /// v1 shape: the one route events are POSTed to.
     #[serde(default)]
     pub route: Option<String>,
     /// v2 shape: rules and default path.

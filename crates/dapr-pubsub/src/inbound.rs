@@ -1,17 +1,32 @@
 //! What Dapr POSTs to a subscription route (one CloudEvent, or a bulk
-//! delivery, `bulkSubscribe`, of several), parsed; and the app's answer,
+//! request, `bulkSubscribe`, of several), parsed; and the app's answer,
 //! which decides what Dapr does next.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-
-use crate::rejection::RejectReason;
 
 mod salvage;
 
 #[cfg(test)]
 use salvage::replace_lone_surrogates;
 use salvage::{detect_encoding, foreign, salvage};
+
+/// Why an entry of an inbound request is not a CloudEvent this crate can
+/// hand over: the protocol's own faults. What the product calls them (its
+/// reason codes) is the product's business (`todo_contract::RejectReason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The body or the bulk entry is not JSON (or is JSON nested deeper
+    /// than the parser reads, or text in another Unicode encoding).
+    MalformedJson,
+    /// JSON, but not a CloudEvent (no `id` or `type`).
+    NotACloudEvent,
+}
+
+/// The most of an unreadable envelope's text a [`Partial`] carries: the
+/// 64 KiB `rejected_events` keeps (docs/CONTRACT.md), so what is kept is
+/// never cut twice.
+pub const MAX_KEPT_RAW: usize = 64 * 1024;
 
 /// A CloudEvents 1.0 envelope as Dapr delivers it, with Dapr's extensions.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,7 +42,7 @@ pub struct CloudEvent {
     /// Dapr's `pubsubname` extension.
     pub pubsubname: Option<String>,
     /// The W3C trace context its handling continues: as parsed, the
-    /// envelope's attribute; a delivery's answerer replaces it with the one
+    /// envelope's attribute; the request's answerer replaces it with the one
     /// [`crate::trace::continued`] picks, so handlers read the rule's choice.
     pub traceparent: Option<String>,
     /// The payload; a JSON string holding JSON is unwrapped once.
@@ -36,13 +51,13 @@ pub struct CloudEvent {
     pub raw: String,
 }
 
-/// One part of a delivery that is answered on its own.
+/// One part of a request that is answered on its own.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DeliveryEntry {
-    /// `entryId` of a bulk entry; `None` for a single delivery.
+pub struct InboundEntry {
+    /// `entryId` of a bulk entry; `None` for a single request.
     pub entry_id: Option<String>,
     /// The event, or why it can never be handled (with what is known of it).
-    pub event: Result<CloudEvent, (RejectReason, Box<Partial>)>,
+    pub event: Result<CloudEvent, (Fault, Box<Partial>)>,
 }
 
 /// What could be read of an envelope that failed to parse, for the log line
@@ -65,37 +80,37 @@ pub struct Partial {
     pub detail: Option<String>,
 }
 
-/// Largest delivery body handled event by event: 1 MiB, 16 times the
+/// Largest request body handled event by event: 1 MiB, 16 times the
 /// 64 KiB kept of a rejected event and far above any reminder or
 /// completion (about 1 KiB each, or 100 KiB for Dapr's default bulk of
 /// 100). A larger body is dropped whole and kept once, truncated.
-pub const MAX_DELIVERY_BYTES: usize = 1024 * 1024;
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// Most entries of one bulk delivery handled: 1,000 (Dapr's default
+/// Most entries of one bulk request handled: 1,000 (Dapr's default
 /// `maxMessagesCount` is 100). A larger bulk is dropped whole and kept once.
 pub const MAX_BULK_ENTRIES: usize = 1000;
 
 /// A whole request body: answered with `{"status"}` or `{"statuses": [...]}`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum DeliveryBody {
-    /// A plain delivery of one event.
-    Single(DeliveryEntry),
-    /// A bulk delivery; each entry gets its own status.
-    Bulk(Vec<DeliveryEntry>),
-    /// Beyond [`MAX_DELIVERY_BYTES`] or [`MAX_BULK_ENTRIES`]: answered DROP
+pub enum InboundBody {
+    /// A plain request of one event.
+    Single(InboundEntry),
+    /// A bulk request; each entry gets its own status.
+    Bulk(Vec<InboundEntry>),
+    /// Beyond [`MAX_BODY_BYTES`] or [`MAX_BULK_ENTRIES`]: answered DROP
     /// at once (each entry of a bulk, by `entryId`), and kept once.
     Oversize {
-        /// The `entryId`s of a bulk, `None` for a single delivery.
+        /// The `entryId`s of a bulk, `None` for a single request.
         entry_ids: Option<Vec<String>>,
         /// What could be read of it, the raw text cut to the kept size.
         partial: Box<Partial>,
     },
 }
 
-/// Reads a delivery body. Never fails: what cannot be parsed becomes an
-/// entry carrying a [`RejectReason`], so the caller can DROP it and keep it.
-pub fn parse_delivery(body: &[u8]) -> DeliveryBody {
-    if body.len() > MAX_DELIVERY_BYTES || bulk_size(body) > MAX_BULK_ENTRIES {
+/// Reads a request body. Never fails: what cannot be parsed becomes an
+/// entry carrying a [`Fault`], so the caller can DROP it and keep it.
+pub fn parse_inbound(body: &[u8]) -> InboundBody {
+    if body.len() > MAX_BODY_BYTES || bulk_size(body) > MAX_BULK_ENTRIES {
         return oversize(body);
     }
     let value: Value = match serde_json::from_slice(body) {
@@ -104,8 +119,8 @@ pub fn parse_delivery(body: &[u8]) -> DeliveryBody {
     };
     let text = String::from_utf8_lossy(body).into_owned();
     match value {
-        Value::Object(map) if is_bulk(&map) => DeliveryBody::Bulk(parse_bulk(map)),
-        other => DeliveryBody::Single(DeliveryEntry {
+        Value::Object(map) if is_bulk(&map) => InboundBody::Bulk(parse_bulk(map)),
+        other => InboundBody::Single(InboundEntry {
             entry_id: None,
             event: parse_event(other, text),
         }),
@@ -115,19 +130,19 @@ pub fn parse_delivery(body: &[u8]) -> DeliveryBody {
 /// A body serde refused: another Unicode encoding, a bulk whose entries
 /// can be read one by one (one too deep or holding a lone surrogate is
 /// dropped alone), or one malformed event with what [`salvage()`] reads.
-fn refused(body: &[u8], error: &serde_json::Error) -> DeliveryBody {
-    let malformed = |partial: Partial| DeliveryEntry {
+fn refused(body: &[u8], error: &serde_json::Error) -> InboundBody {
+    let malformed = |partial: Partial| InboundEntry {
         entry_id: None,
-        event: Err((RejectReason::MalformedJson, Box::new(partial))),
+        event: Err((Fault::MalformedJson, Box::new(partial))),
     };
     if let Some((encoding, bom)) = detect_encoding(body) {
-        return DeliveryBody::Single(malformed(foreign(body, encoding, bom)));
+        return InboundBody::Single(malformed(foreign(body, encoding, bom)));
     }
     if let Some(entries) = raw_bulk(body) {
-        return DeliveryBody::Bulk(entries);
+        return InboundBody::Bulk(entries);
     }
     let text = String::from_utf8_lossy(body).into_owned();
-    DeliveryBody::Single(malformed(salvage(text, error)))
+    InboundBody::Single(malformed(salvage(text, error)))
 }
 
 /// A bulk body whose entries are held as their raw text, so one that
@@ -151,7 +166,7 @@ struct RawEntry<'a> {
     event: Option<&'a serde_json::value::RawValue>,
 }
 
-fn raw_bulk(body: &[u8]) -> Option<Vec<DeliveryEntry>> {
+fn raw_bulk(body: &[u8]) -> Option<Vec<InboundEntry>> {
     let bulk: RawBulk = serde_json::from_slice(body).ok()?;
     if bulk.specversion.is_some() {
         return None;
@@ -166,14 +181,14 @@ fn raw_bulk(body: &[u8]) -> Option<Vec<DeliveryEntry>> {
             let mut event = match serde_json::from_str::<Value>(raw) {
                 Ok(value) => parse_event(value, raw.to_owned()),
                 Err(error) => Err((
-                    RejectReason::MalformedJson,
+                    Fault::MalformedJson,
                     Box::new(salvage(raw.to_owned(), &error)),
                 )),
             };
             if let Ok(ev) = &mut event {
                 ev.topic = ev.topic.take().or_else(|| topic.clone());
             }
-            DeliveryEntry {
+            InboundEntry {
                 entry_id: Some(entry.entry_id.unwrap_or_else(|| i.to_string())),
                 event,
             }
@@ -219,11 +234,9 @@ fn bulk_size(body: &[u8]) -> usize {
         .map_or(0, |e| e.len())
 }
 
-fn oversize(body: &[u8]) -> DeliveryBody {
+fn oversize(body: &[u8]) -> InboundBody {
     let head = head(body).unwrap_or_default();
-    let cut = body
-        .get(..crate::rejection::MAX_KEPT_PAYLOAD)
-        .unwrap_or(body);
+    let cut = body.get(..MAX_KEPT_RAW).unwrap_or(body);
     let partial = Partial {
         id: head.id.filter(|s| !s.is_empty()),
         source: head.source,
@@ -242,7 +255,7 @@ fn oversize(body: &[u8]) -> DeliveryBody {
         ),
         _ => None,
     };
-    DeliveryBody::Oversize {
+    InboundBody::Oversize {
         entry_ids,
         partial: Box::new(partial),
     }
@@ -252,7 +265,7 @@ fn is_bulk(map: &Map<String, Value>) -> bool {
     map.get("entries").is_some_and(Value::is_array) && !map.contains_key("specversion")
 }
 
-fn parse_bulk(mut map: Map<String, Value>) -> Vec<DeliveryEntry> {
+fn parse_bulk(mut map: Map<String, Value>) -> Vec<InboundEntry> {
     let topic = map.get("topic").and_then(Value::as_str).map(str::to_owned);
     let Some(Value::Array(entries)) = map.remove("entries") else {
         return Vec::new();
@@ -272,7 +285,7 @@ fn parse_bulk(mut map: Map<String, Value>) -> Vec<DeliveryEntry> {
             if let Ok(ev) = &mut parsed {
                 ev.topic = ev.topic.take().or_else(|| topic.clone());
             }
-            DeliveryEntry {
+            InboundEntry {
                 entry_id: Some(entry_id),
                 event: parsed,
             }
@@ -280,9 +293,9 @@ fn parse_bulk(mut map: Map<String, Value>) -> Vec<DeliveryEntry> {
         .collect()
 }
 
-fn parse_event(value: Value, raw: String) -> Result<CloudEvent, (RejectReason, Box<Partial>)> {
+fn parse_event(value: Value, raw: String) -> Result<CloudEvent, (Fault, Box<Partial>)> {
     let Value::Object(mut map) = value else {
-        return Err((RejectReason::NotACloudEvent, Box::new(Partial::raw(raw))));
+        return Err((Fault::NotACloudEvent, Box::new(Partial::raw(raw))));
     };
     let text = |map: &Map<String, Value>, key: &str| {
         map.get(key)
@@ -299,7 +312,7 @@ fn parse_event(value: Value, raw: String) -> Result<CloudEvent, (RejectReason, B
         detail: None,
     };
     let (Some(id), Some(event_type)) = (partial.id.clone(), partial.event_type.clone()) else {
-        return Err((RejectReason::NotACloudEvent, Box::new(partial)));
+        return Err((Fault::NotACloudEvent, Box::new(partial)));
     };
     let data = match map.remove("data") {
         Some(Value::String(s)) => serde_json::from_str(&s).unwrap_or(Value::String(s)),
@@ -380,7 +393,7 @@ impl AppStatus {
     }
 }
 
-/// One entry's answer within a bulk delivery.
+/// One entry's answer within a bulk request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryStatus {
     /// The `entryId` Dapr gave the entry.
@@ -390,7 +403,7 @@ pub struct EntryStatus {
     pub status: AppStatus,
 }
 
-/// The answer to a bulk delivery: one status per entry.
+/// The answer to a bulk request: one status per entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BulkResponse {
     /// Statuses in the order of the request's entries.

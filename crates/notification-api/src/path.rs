@@ -8,8 +8,8 @@
 
 use percent_encoding::percent_decode_str;
 
-use super::validate;
-use super::ApiError;
+use crate::validate;
+use crate::ApiError;
 
 const PREFIX: &str = "/notifications/subscribers/";
 

@@ -15,7 +15,7 @@ use base64ct::Encoding as _;
 use serde_json::Value;
 
 use super::Partial;
-use crate::rejection::MAX_KEPT_PAYLOAD;
+use super::MAX_KEPT_RAW;
 
 /// serde_json's fixed recursion limit (a document nesting this many
 /// arrays or objects is refused), named in the kept `detail`.
@@ -172,7 +172,7 @@ pub fn detect_encoding(body: &[u8]) -> Option<(ForeignEncoding, bool)> {
 /// Most received bytes kept as base64: 48 KiB, whose base64 is exactly
 /// the 64 KiB kept of a rejected payload, so the kept text is never cut
 /// in the middle (and always decodes).
-pub const MAX_KEPT_FOREIGN_BYTES: usize = MAX_KEPT_PAYLOAD / 4 * 3;
+pub const MAX_KEPT_FOREIGN_BYTES: usize = MAX_KEPT_RAW / 4 * 3;
 
 /// The partial of a body in `encoding`: its id, source, type and topic
 /// read from the decoded text, the payload kept as base64 of the received

@@ -1,14 +1,14 @@
-//! Unit tests of `delivery`, by the part they cover.
+//! Unit tests of `inbound`, by the part they cover.
 
 mod edges;
 
-mod delivery {
+mod body {
     use super::super::*;
 
-    fn single(body: &str) -> DeliveryEntry {
-        match parse_delivery(body.as_bytes()) {
-            DeliveryBody::Single(e) => e,
-            _ => panic!("expected a single delivery"),
+    fn single(body: &str) -> InboundEntry {
+        match parse_inbound(body.as_bytes()) {
+            InboundBody::Single(e) => e,
+            _ => panic!("expected a single request"),
         }
     }
 
@@ -37,26 +37,26 @@ mod delivery {
     fn malformed_json_and_missing_id_are_rejected_with_reasons() {
         let bad = single("{not json");
         let (reason, partial) = bad.event.expect_err("must reject");
-        assert_eq!(reason, RejectReason::MalformedJson);
+        assert_eq!(reason, Fault::MalformedJson);
         assert_eq!(partial.raw, "{not json");
 
         let no_id = single(r#"{"type":"task.completed","source":"s"}"#);
         let (reason, partial) = no_id.event.expect_err("must reject");
-        assert_eq!(reason, RejectReason::NotACloudEvent);
+        assert_eq!(reason, Fault::NotACloudEvent);
         assert_eq!(partial.event_type.as_deref(), Some("task.completed"));
 
         let (reason, _) = single("[1,2]").event.expect_err("must reject");
-        assert_eq!(reason, RejectReason::NotACloudEvent);
+        assert_eq!(reason, Fault::NotACloudEvent);
     }
 
     #[test]
     fn a_lone_surrogate_is_malformed_but_its_id_is_read() {
         let body = r#"{"id":"ev-1","source":"s","type":"reminder.due","topic":"reminders","data":{"title":"\ud800"}}"#;
-        let DeliveryBody::Single(entry) = parse_delivery(body.as_bytes()) else {
+        let InboundBody::Single(entry) = parse_inbound(body.as_bytes()) else {
             panic!("single")
         };
         let (reason, partial) = entry.event.unwrap_err();
-        assert_eq!(reason, RejectReason::MalformedJson);
+        assert_eq!(reason, Fault::MalformedJson);
         assert_eq!(partial.id.as_deref(), Some("ev-1"));
         assert_eq!(partial.topic.as_deref(), Some("reminders"));
         assert_eq!(partial.raw, body);
@@ -79,14 +79,14 @@ mod delivery {
     fn a_body_past_the_limit_is_oversize_with_its_id() {
         let big = format!(
             r#"{{"id":"big-1","type":"reminder.due","specversion":"1.0","data":"{}"}}"#,
-            "x".repeat(MAX_DELIVERY_BYTES)
+            "x".repeat(MAX_BODY_BYTES)
         );
-        let DeliveryBody::Oversize { entry_ids, partial } = parse_delivery(big.as_bytes()) else {
+        let InboundBody::Oversize { entry_ids, partial } = parse_inbound(big.as_bytes()) else {
             panic!("oversize")
         };
         assert_eq!(entry_ids, None);
         assert_eq!(partial.id.as_deref(), Some("big-1"));
-        assert_eq!(partial.raw.len(), crate::rejection::MAX_KEPT_PAYLOAD);
+        assert_eq!(partial.raw.len(), crate::inbound::MAX_KEPT_RAW);
     }
 
     #[test]
@@ -98,7 +98,7 @@ mod delivery {
             r#"{{"topic":"reminders","entries":[{}]}}"#,
             entries.join(",")
         );
-        let DeliveryBody::Oversize { entry_ids, partial } = parse_delivery(body.as_bytes()) else {
+        let InboundBody::Oversize { entry_ids, partial } = parse_inbound(body.as_bytes()) else {
             panic!("oversize")
         };
         let ids = entry_ids.expect("bulk");
@@ -112,7 +112,7 @@ mod delivery {
             entries.join(",")
         );
         assert!(
-            matches!(parse_delivery(body.as_bytes()), DeliveryBody::Bulk(v) if v.len() == MAX_BULK_ENTRIES)
+            matches!(parse_inbound(body.as_bytes()), InboundBody::Bulk(v) if v.len() == MAX_BULK_ENTRIES)
         );
     }
 
@@ -122,7 +122,7 @@ mod delivery {
             "entries":[
               {"entryId":"a","event":{"id":"1","type":"reminder.due","data":{}},"contentType":"application/cloudevents+json"},
               {"entryId":"b","event":"garbage","contentType":"application/cloudevents+json"}]}"#;
-        let DeliveryBody::Bulk(entries) = parse_delivery(body.as_bytes()) else {
+        let InboundBody::Bulk(entries) = parse_inbound(body.as_bytes()) else {
             panic!("expected bulk");
         };
         assert_eq!(entries.len(), 2);
@@ -131,7 +131,7 @@ mod delivery {
         assert_eq!(first.topic.as_deref(), Some("reminders"));
         assert_eq!(
             entries[1].event.as_ref().expect_err("bad entry").0,
-            RejectReason::NotACloudEvent
+            Fault::NotACloudEvent
         );
     }
 }

@@ -9,10 +9,10 @@
 
 use serde_json::{Map, Value};
 
-use super::cursor::Cursor;
-use super::validate;
-use super::ApiError;
-use crate::keys::Channel;
+use crate::cursor::Cursor;
+use crate::validate;
+use crate::ApiError;
+use todo_contract::Channel;
 
 /// Largest request body read: a subscriber or device body is well under
 /// 1 KiB, and the biggest legal one (a 4096-character token) under 5 KiB.

@@ -6,9 +6,9 @@
 
 use jiff::tz::TimeZone;
 
-use crate::keys::Channel;
+use todo_contract::Channel;
 
-use super::ApiError;
+use crate::ApiError;
 
 /// Longest e-mail address (RFC 5321 path limit minus the angle brackets).
 pub const MAX_EMAIL_CHARS: usize = 254;
@@ -26,7 +26,7 @@ pub const DEFAULT_LIMIT: u32 = 50;
 /// `reminder.due`), without control characters, which no real id holds and
 /// which would end up in logs (and NUL cannot be stored at all).
 pub fn user_id(value: &str) -> Result<(), ApiError> {
-    if let Err(bad) = dapr_pubsub::payload::check_user_id(value) {
+    if let Err(bad) = todo_contract::payload::check_user_id(value) {
         return Err(ApiError::bad_request("invalid_user_id", bad.to_string()));
     }
     if value.chars().any(char::is_control) {

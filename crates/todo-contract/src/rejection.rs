@@ -1,49 +1,27 @@
 //! Why an event was dropped, and the record kept of it so nothing is lost
 //! even where no dead-letter topic is configured.
 
-use std::fmt;
-
-/// Stable reason codes for a DROP, written to logs and `rejected_events`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RejectReason {
-    /// The body is not JSON.
-    MalformedJson,
-    /// JSON, but not a CloudEvent (no `id` or `type`).
-    NotACloudEvent,
-    /// The `data` payload does not match the event type's schema.
-    SchemaViolation,
-    /// The event names a task that does not exist.
-    UnknownTask,
-    /// The task's recurrence rule cannot be parsed.
-    InvalidRule,
-    /// The task's time zone is not an IANA zone we know.
-    UnknownTimezone,
-    /// Text holds U+0000, which PostgreSQL `text` cannot store.
-    UnstorableText,
-    /// The delivery is larger than the service handles (see
-    /// `delivery::MAX_DELIVERY_BYTES` and `MAX_BULK_ENTRIES`).
-    TooLarge,
-}
-
-impl RejectReason {
-    /// The snake_case code stored and logged.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RejectReason::MalformedJson => "malformed_json",
-            RejectReason::NotACloudEvent => "not_a_cloudevent",
-            RejectReason::SchemaViolation => "schema_violation",
-            RejectReason::UnknownTask => "unknown_task",
-            RejectReason::InvalidRule => "invalid_rule",
-            RejectReason::UnknownTimezone => "unknown_timezone",
-            RejectReason::UnstorableText => "unstorable_text",
-            RejectReason::TooLarge => "too_large",
-        }
-    }
-}
-
-impl fmt::Display for RejectReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::wire_names! {
+    /// Stable reason codes for a DROP, written to logs, `rejected_events`
+    /// and the `reason` label of `/metrics`.
+    pub enum RejectReason ("reason") {
+        /// The body is not JSON.
+        MalformedJson = "malformed_json",
+        /// JSON, but not a CloudEvent (no `id` or `type`).
+        NotACloudEvent = "not_a_cloudevent",
+        /// The `data` payload does not match the event type's schema.
+        SchemaViolation = "schema_violation",
+        /// The event names a task that does not exist.
+        UnknownTask = "unknown_task",
+        /// The task's recurrence rule cannot be parsed.
+        InvalidRule = "invalid_rule",
+        /// The task's time zone is not an IANA zone we know.
+        UnknownTimezone = "unknown_timezone",
+        /// Text holds U+0000, which PostgreSQL `text` cannot store.
+        UnstorableText = "unstorable_text",
+        /// The request is larger than the service handles (see
+        /// `dapr_pubsub::inbound::MAX_BODY_BYTES` and `MAX_BULK_ENTRIES`).
+        TooLarge = "too_large",
     }
 }
 

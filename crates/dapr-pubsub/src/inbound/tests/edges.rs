@@ -5,10 +5,10 @@
 use super::super::*;
 use base64ct::Encoding as _;
 
-fn single(body: &[u8]) -> DeliveryEntry {
-    match parse_delivery(body) {
-        DeliveryBody::Single(e) => e,
-        other => panic!("expected a single delivery, got {other:?}"),
+fn single(body: &[u8]) -> InboundEntry {
+    match parse_inbound(body) {
+        InboundBody::Single(e) => e,
+        other => panic!("expected a single request, got {other:?}"),
     }
 }
 
@@ -80,7 +80,7 @@ fn json_past_the_nesting_limit_is_malformed_but_keeps_its_id() {
             deep(depth)
         );
         let (reason, partial) = single(body.as_bytes()).event.expect_err("too deep");
-        assert_eq!(reason, RejectReason::MalformedJson);
+        assert_eq!(reason, Fault::MalformedJson);
         assert_eq!(partial.id.as_deref(), Some("deep-1"), "{depth}");
         assert_eq!(partial.source.as_deref(), Some("s"));
         assert_eq!(partial.event_type.as_deref(), Some("reminder.due"));
@@ -109,7 +109,7 @@ fn a_too_deep_or_surrogate_bulk_entry_is_dropped_alone_with_its_id() {
           {{"entryId":"surrogate","event":{{"id":"s-id","type":"reminder.due","data":"\udc00"}}}}]}}"#,
         deep(5_000)
     );
-    let DeliveryBody::Bulk(entries) = parse_delivery(body.as_bytes()) else {
+    let InboundBody::Bulk(entries) = parse_inbound(body.as_bytes()) else {
         panic!("bulk")
     };
     let ids: Vec<_> = entries
@@ -120,12 +120,12 @@ fn a_too_deep_or_surrogate_bulk_entry_is_dropped_alone_with_its_id() {
     let good = entries[0].event.as_ref().expect("good entry");
     assert_eq!(good.topic.as_deref(), Some("reminders"));
     let (reason, partial) = entries[1].event.as_ref().expect_err("deep entry");
-    assert_eq!(*reason, RejectReason::MalformedJson);
+    assert_eq!(*reason, Fault::MalformedJson);
     assert_eq!(partial.id.as_deref(), Some("deep-id"));
     assert!(partial.raw.starts_with(r#"{"id":"deep-id""#));
     assert!(partial.detail.as_deref().is_some_and(|d| d.contains("128")));
     let (reason, partial) = entries[2].event.as_ref().expect_err("surrogate entry");
-    assert_eq!(*reason, RejectReason::MalformedJson);
+    assert_eq!(*reason, Fault::MalformedJson);
     assert_eq!(partial.id.as_deref(), Some("s-id"));
 }
 
@@ -158,7 +158,7 @@ fn a_body_in_another_unicode_encoding_is_kept_recoverably_and_says_so() {
         for bom in [true, false] {
             let body = encode(text, encoding, bom);
             let (reason, partial) = single(&body).event.expect_err("not UTF-8");
-            assert_eq!(reason, RejectReason::MalformedJson);
+            assert_eq!(reason, Fault::MalformedJson);
             let detail = partial.detail.clone().unwrap_or_default();
             assert!(detail.contains(encoding), "{encoding} {bom}: {detail}");
             assert!(detail.contains(if bom { "with byte" } else { "without byte" }));
@@ -178,7 +178,7 @@ fn a_large_foreign_body_keeps_a_whole_base64_prefix() {
     );
     let body = encode(&text, "UTF-16LE", true);
     let (_, partial) = single(&body).event.expect_err("not UTF-8");
-    assert_eq!(partial.raw.len(), crate::rejection::MAX_KEPT_PAYLOAD);
+    assert_eq!(partial.raw.len(), crate::inbound::MAX_KEPT_RAW);
     let bytes = base64ct::Base64::decode_vec(&partial.raw).expect("base64");
     assert_eq!(bytes, body[..bytes.len()]);
     assert!(partial

@@ -11,7 +11,7 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use jiff::Timestamp;
 use uuid::Uuid;
 
-use super::ApiError;
+use crate::ApiError;
 
 /// Longest cursor accepted; a real one is about 90 characters.
 const MAX_CURSOR_CHARS: usize = 256;
@@ -52,7 +52,7 @@ impl Cursor {
         let (at, id) = text.split_once(' ').ok_or_else(bad)?;
         // The shared event-time rule: an instant PostgreSQL cannot hold
         // (year 0, say) is a bad cursor (400), never a database fault (503).
-        let created_at = dapr_pubsub::parse_event_time(at).map_err(|_| bad())?;
+        let created_at = todo_contract::parse_event_time(at).map_err(|_| bad())?;
         if created_at.subsec_nanosecond() % 1_000 != 0 {
             return Err(bad());
         }

@@ -1,0 +1,26 @@
+//! The outside of the product that more than one crate speaks
+//! (docs/CONTRACT.md): the error every HTTP API route answers with
+//! ([`ApiError`]), why an event was dropped and the row kept of it
+//! ([`RejectReason`], [`RejectedEvent`]), the field rules every event
+//! payload follows ([`payload`]), and the values of the delivery log's
+//! columns ([`Channel`], [`DeliveryStatus`]).
+//!
+//! Plain Rust, no Spin. Every wire name is spelled once, in a
+//! [`wire_names!`] list, which gives the enum its text form both ways, its
+//! serde form and the list metrics use for its label values.
+
+mod wire;
+
+pub mod api_error;
+pub mod delivery_log;
+pub mod payload;
+pub mod rejection;
+
+pub use api_error::ApiError;
+pub use delivery_log::{Channel, DeliveryStatus};
+pub use payload::{parse_event_time, EventTimeError, FieldError, Fields};
+pub use rejection::{truncate_utf8, RejectReason, RejectedEvent, MAX_KEPT_PAYLOAD};
+pub use wire::UnknownName;
+
+#[doc(hidden)]
+pub use serde as __serde;
