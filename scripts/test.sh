@@ -47,6 +47,13 @@ if python3 scripts/module-cycles.py tests/module-cycles/cyclic >/dev/null; then
   exit 1
 fi
 
+echo "== lint: one unit-test layout (a sibling tests.rs, never an inline module)"
+python3 scripts/unit-test-layout.py
+if python3 scripts/unit-test-layout.py tests/unit-test-layout/inline >/dev/null 2>&1; then
+  echo "scripts/unit-test-layout.py did not find the inline tests of tests/unit-test-layout/inline" >&2
+  exit 1
+fi
+
 echo "== lint: doc comments (every link resolves, private items included)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --document-private-items \
   -p subscriptions -p notification -p recurrence -p scheduler -p metrics \

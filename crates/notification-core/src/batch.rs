@@ -12,10 +12,10 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::delivery::{self, CachedToken, ClaimRow, Lookup, Ready, Recipient};
+use crate::delivery::{self, CachedToken, ClaimRow, Lookup, Ready, Recipient, Step};
 use crate::events::ReminderDue;
 use crate::policy::{AttemptPolicy, ReasonCode};
-use crate::{Channel, Delivery};
+use crate::{Channel, Delivery, DeliveryStatus};
 
 /// What the lookup statement answers for a set of reminders: each user's
 /// subscriber and devices, and the service account's cached access token.
@@ -111,6 +111,25 @@ impl ReminderSet {
             .map_or("", |r| r.user_id.as_str())
     }
 
+    /// Device tokens FCM called dead, each with its owner's user:
+    /// `(user, token)`, to delete in the record statement.
+    pub fn dead_tokens(&self) -> Vec<(&str, &str)> {
+        self.deliveries
+            .iter()
+            .enumerate()
+            .filter_map(|(at, d)| Some((self.user_of(at), d.dead_token()?)))
+            .collect()
+    }
+
+    /// How many deliveries the record statement should settle: fewer rows
+    /// written means a lease ran out and another handler took them over.
+    pub fn to_settle(&self) -> usize {
+        self.deliveries
+            .iter()
+            .filter(|d| matches!(d.step, Step::Settle { .. }))
+            .count()
+    }
+
     /// The indices of reminder `at`'s deliveries.
     pub fn members(&self, at: usize) -> &[usize] {
         self.members.get(at).map_or(&[], Vec::as_slice)
@@ -138,8 +157,8 @@ impl ReminderSet {
                     "remind_at": d.key.remind_at().to_string(),
                     "channel": d.key.channel().as_str(),
                     "recipient": d.key.recipient(),
-                    "status": if d.failure.is_some() { "failed" } else { "pending" },
-                    "reason": d.failure.map(ReasonCode::as_str),
+                    "status": if d.failure.is_some() { DeliveryStatus::Failed } else { DeliveryStatus::Pending },
+                    "reason": d.failure,
                 })
             })
             .collect()

@@ -123,14 +123,14 @@ pub enum Step {
         /// Provider calls made so far.
         attempts: u32,
         /// The lease, so the outcome is only written while it holds.
-        lease_until: String,
+        lease_until: Timestamp,
     },
     /// Settled (by a call, or without one): write it.
     Settle {
         /// The new state of the row.
         settlement: Settlement,
         /// The lease the claim returned.
-        lease_until: String,
+        lease_until: Timestamp,
     },
     /// Final, but its outcome event is not published yet: publish it (never
     /// send again). Failures the claim just recorded come back like this.
@@ -139,7 +139,7 @@ pub enum Step {
     Skip(DeliveryStatus),
     /// In flight in another handler, or waiting for the provider's
     /// `Retry-After` (the stored time): answer RETRY without a call.
-    Busy(Option<String>),
+    Busy(Option<Timestamp>),
 }
 
 /// One delivery of a reminder: one channel to one recipient.
@@ -223,23 +223,6 @@ pub fn plan(reminder: &ReminderDue, lookup: &Lookup, ready: Ready) -> Vec<Delive
     out
 }
 
-/// The claim statement's input: one line per delivery, inserted `pending`
-/// (leased) or, when it cannot be served, directly `failed`.
-pub fn claim_input(deliveries: &[Delivery]) -> Value {
-    deliveries
-        .iter()
-        .map(|d| {
-            json!({
-                "delivery_id": d.id,
-                "channel": d.key.channel().as_str(),
-                "recipient": d.key.recipient(),
-                "status": if d.failure.is_some() { "failed" } else { "pending" },
-                "reason": d.failure.map(ReasonCode::as_str),
-            })
-        })
-        .collect()
-}
-
 /// A row the claim statement answered: `claimed` when this handler got the
 /// lease, else the row as another handler (or an earlier one) left it.
 #[derive(Debug, Clone, Deserialize)]
@@ -251,11 +234,11 @@ pub struct ClaimRow {
     attempts: i64,
     reason: Option<String>,
     provider_message_id: Option<String>,
-    updated_at: Option<String>,
+    updated_at: Option<Timestamp>,
     #[serde(default)]
     outcome_published: bool,
-    lease_until: Option<String>,
-    next_attempt_at: Option<String>,
+    lease_until: Option<Timestamp>,
+    next_attempt_at: Option<Timestamp>,
 }
 
 /// Applies the claim's answer to each delivery. A delivery without a row
@@ -292,11 +275,7 @@ impl Delivery {
             if row.outcome_published {
                 return Step::Skip(status);
             }
-            let at = row
-                .updated_at
-                .as_deref()
-                .and_then(|t| t.parse().ok())
-                .unwrap_or(now);
+            let at = row.updated_at.unwrap_or(now);
             let reason = row.reason.as_deref().and_then(reason_code);
             let event = match status {
                 DeliveryStatus::Sent => NotificationOutcome::sent(
@@ -318,10 +297,9 @@ impl Delivery {
             };
             return Step::Republish(event);
         }
-        let (Some(lease_until), true) = (&row.lease_until, row.claimed) else {
-            return Step::Busy(row.next_attempt_at.clone());
+        let (Some(lease_until), true) = (row.lease_until, row.claimed) else {
+            return Step::Busy(row.next_attempt_at);
         };
-        let lease_until = lease_until.clone();
         // The limit was lowered since the last attempt; or a channel that
         // cannot be served was found claimable (only a row written by
         // another version could be): fail, no call.
@@ -357,7 +335,7 @@ impl Delivery {
         {
             self.step = Step::Settle {
                 settlement: policy.settle(*attempts, attempt, now),
-                lease_until: std::mem::take(lease_until),
+                lease_until: *lease_until,
             };
         }
     }
@@ -398,8 +376,8 @@ impl Delivery {
                 "delivery_id": self.id,
                 "settle": true,
                 "lease_until": lease_until,
-                "status": s.status.as_str(),
-                "reason": s.reason.map(ReasonCode::as_str),
+                "status": s.status,
+                "reason": s.reason,
                 "attempts": s.attempts,
                 "provider_message_id": s.provider_message_id,
                 "last_error": s.last_error.as_deref().map(|e| scrub(e, &self.key)),
@@ -426,74 +404,6 @@ impl Delivery {
             }
             _ => None,
         }
-    }
-
-    /// The one structured log line of this delivery: its level (`"info"` or
-    /// `"warn"`) and fields (ids, channel, status, reason; never the
-    /// address or token in clear). `not_configured` says why the channel
-    /// is not configured, for a `channel_not_configured` failure. `None`
-    /// for a delivery still waiting for its call (it has nothing to say).
-    pub fn log_line(
-        &self,
-        event_id: &str,
-        not_configured: Option<&str>,
-    ) -> Option<(&'static str, Value)> {
-        let config_error = |reason: Option<ReasonCode>| {
-            not_configured.filter(|_| reason == Some(ReasonCode::ChannelNotConfigured))
-        };
-        let publish_error = self.publish_error.as_deref();
-        let (status, reason, attempts, action, error) = match &self.step {
-            Step::Settle { settlement: s, .. } => (
-                Some(s.status),
-                s.reason,
-                Some(s.attempts),
-                if s.publish && publish_error.is_some() {
-                    "publish_failed"
-                } else if s.retry {
-                    "retrying"
-                } else {
-                    s.status.as_str()
-                },
-                publish_error
-                    .or(s.last_error.as_deref())
-                    .or_else(|| config_error(s.reason)),
-            ),
-            Step::Republish(o) => {
-                let status = if o.reason.is_some() {
-                    DeliveryStatus::Failed
-                } else {
-                    DeliveryStatus::Sent
-                };
-                let action = match publish_error {
-                    Some(_) => "publish_failed",
-                    // Recorded as failed by the claim just now.
-                    None if o.attempts == 0 => status.as_str(),
-                    None => "republished",
-                };
-                let error = publish_error.or_else(|| config_error(o.reason));
-                (Some(status), o.reason, Some(o.attempts), action, error)
-            }
-            Step::Skip(status) => (Some(*status), None, None, "skipped", None),
-            Step::Busy(until) => (None, None, None, "busy", until.as_deref()),
-            Step::Planned | Step::Call { .. } => return None,
-        };
-        let fields = json!({
-            "event_id": event_id,
-            "delivery_id": self.id,
-            "task_id": self.key.task_id().to_string(),
-            "channel": self.key.channel().as_str(),
-            "recipient": masked_recipient(&self.key),
-            "status": status.map(DeliveryStatus::as_str),
-            "reason": reason.map(ReasonCode::as_str),
-            "attempts": attempts,
-            "action": action,
-            "error": error.map(|e| scrub(e, &self.key)),
-        });
-        let level = match action {
-            "busy" | "retrying" | "publish_failed" => "warn",
-            _ => "info",
-        };
-        Some((level, fields))
     }
 }
 
@@ -522,11 +432,11 @@ pub fn retry_reason(deliveries: &[Delivery]) -> Option<String> {
 
 /// Reads a stored reason code (the wire names of [`ReasonCode`]).
 fn reason_code(text: &str) -> Option<ReasonCode> {
-    serde_json::from_value(Value::String(text.to_owned())).ok()
+    text.parse().ok()
 }
 
 /// The recipient as it may appear in logs.
-fn masked_recipient(key: &BusinessKey) -> String {
+pub(crate) fn masked_recipient(key: &BusinessKey) -> String {
     match (key.channel(), key.recipient()) {
         (_, "") => String::new(),
         (Channel::Email, address) => mask_email(address),
@@ -536,7 +446,7 @@ fn masked_recipient(key: &BusinessKey) -> String {
 
 /// Provider text with the recipient masked: relays like to quote the
 /// address they refused.
-fn scrub(text: &str, key: &BusinessKey) -> String {
+pub(crate) fn scrub(text: &str, key: &BusinessKey) -> String {
     let recipient = key.recipient();
     if recipient.is_empty() {
         return text.to_owned();
@@ -554,6 +464,10 @@ fn scrub(text: &str, key: &BusinessKey) -> String {
     }
     out
 }
+
+mod log_line;
+
+pub use log_line::Action;
 
 #[cfg(test)]
 mod tests;

@@ -17,50 +17,28 @@ use std::time::Duration;
 
 use jiff::fmt::rfc2822::DateTimeParser;
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 
 use crate::config_error::ConfigError;
 use crate::provider_http::{header, truncate_detail, ProviderResponse};
 
-/// Why a delivery ended in `failed`: the stable snake_case `reason` of
-/// `notification.failed` and of the delivery log.
-///
-/// Consumers branch on these strings, so existing codes never change meaning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReasonCode {
-    /// The subscriber has no e-mail address / no registered device for the channel.
-    NoAddress,
-    /// FCM said the device token is unregistered or malformed; the token is deleted.
-    InvalidToken,
-    /// The provider refused the message for good (4xx other than rate limits).
-    RejectedByProvider,
-    /// Transient failures used up `max_delivery_attempts`.
-    AttemptsExhausted,
-    /// The channel is requested but not configured (no `fcm_project_id`,
-    /// no `email_from`, unusable provider credentials in configuration).
-    ChannelNotConfigured,
-    /// The provider rejected our credentials even after a token refresh.
-    ProviderAuthFailed,
-}
-
-impl ReasonCode {
-    /// The wire code, e.g. `"attempts_exhausted"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReasonCode::NoAddress => "no_address",
-            ReasonCode::InvalidToken => "invalid_token",
-            ReasonCode::RejectedByProvider => "rejected_by_provider",
-            ReasonCode::AttemptsExhausted => "attempts_exhausted",
-            ReasonCode::ChannelNotConfigured => "channel_not_configured",
-            ReasonCode::ProviderAuthFailed => "provider_auth_failed",
-        }
-    }
-}
-
-impl fmt::Display for ReasonCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+todo_contract::wire_names! {
+    /// Why a delivery ended in `failed`: the stable snake_case `reason` of
+    /// `notification.failed` and of the delivery log. Consumers branch on
+    /// these strings, so existing codes never change meaning.
+    pub enum ReasonCode ("reason") {
+        /// The subscriber has no e-mail address / no registered device for the channel.
+        NoAddress = "no_address",
+        /// FCM said the device token is unregistered or malformed; the token is deleted.
+        InvalidToken = "invalid_token",
+        /// The provider refused the message for good (4xx other than rate limits).
+        RejectedByProvider = "rejected_by_provider",
+        /// Transient failures used up `max_delivery_attempts`.
+        AttemptsExhausted = "attempts_exhausted",
+        /// The channel is requested but not configured (no `fcm_project_id`,
+        /// no `email_from`, unusable provider credentials in configuration).
+        ChannelNotConfigured = "channel_not_configured",
+        /// The provider rejected our credentials even after a token refresh.
+        ProviderAuthFailed = "provider_auth_failed",
     }
 }
 

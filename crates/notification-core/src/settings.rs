@@ -123,7 +123,7 @@ impl EventSettings {
 const MIN_SECRET_CHARS: usize = 8;
 
 /// What a secret is replaced by.
-pub const REDACTED: &str = "[redacted]";
+pub use todo_contract::REDACTED;
 
 /// The secret values of one request.
 #[derive(Debug, Default, Clone)]

@@ -109,14 +109,14 @@ pub fn parse_level(raw: &str) -> Option<LevelFilter> {
 
 /// Writes a line whose fields were assembled elsewhere as a JSON object
 /// (the delivery line a pure crate builds and the secrets scrubber cleans),
-/// inside whatever spans are current. `level` is `error`, `warn`, `info`
-/// or `debug`; anything else is written as `info`.
-pub fn json(level: &str, msg: &str, fields: &Value) {
+/// inside whatever spans are current.
+pub fn json(level: tracing::Level, msg: &str, fields: &Value) {
     match level {
-        "error" => tracing::error!(json_fields = %fields, "{msg}"),
-        "warn" => tracing::warn!(json_fields = %fields, "{msg}"),
-        "debug" => tracing::debug!(json_fields = %fields, "{msg}"),
-        _ => tracing::info!(json_fields = %fields, "{msg}"),
+        tracing::Level::ERROR => tracing::error!(json_fields = %fields, "{msg}"),
+        tracing::Level::WARN => tracing::warn!(json_fields = %fields, "{msg}"),
+        tracing::Level::INFO => tracing::info!(json_fields = %fields, "{msg}"),
+        tracing::Level::DEBUG => tracing::debug!(json_fields = %fields, "{msg}"),
+        _ => tracing::trace!(json_fields = %fields, "{msg}"),
     }
 }
 
@@ -221,7 +221,7 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let mut line = Map::new();
-        let ts = format!("{:.6}", jiff::Timestamp::now());
+        let ts = todo_contract::utc::micros_text(jiff::Timestamp::now());
         line.insert("ts".into(), ts.into());
         let level = event.metadata().level().as_str().to_ascii_lowercase();
         line.insert("level".into(), level.into());

@@ -2,12 +2,11 @@
 //! push at the same time, at most [`CALLS_IN_FLIGHT`] of each kind in
 //! flight, each delivery settled in place with its answer.
 //!
-//! Push is one FCM `messages:send` per device token, with one access-token
-//! refresh for the whole set when FCM refuses the token (401
-//! UNAUTHENTICATED, read as `provider_auth_failed`); the token comes from
-//! the Postgres cache when it is fresh, else it is minted once per request
-//! (RS256 JWT exchanged at `{oauth}/token`). A minted token is not written
-//! here: the record statement caches it.
+//! Push is one FCM `messages:send` per device token, sent with the token
+//! `notification_core::fcm::TokenSource` picks (cached, minted once,
+//! refreshed once when FCM refuses it); this file only makes the calls it
+//! asks for. A minted token is not written here: the record statement
+//! caches it.
 //!
 //! **Deadlines.** Every call has [`PROVIDER_TIMEOUT`]; and no call starts
 //! later than [`CALL_WINDOW`] after the claim, so that the longest chain a
@@ -17,17 +16,17 @@
 //! never finds a live handler's lease expired. A call the window cut off
 //! is not made; its delivery stays leased and the event answers RETRY.
 
+use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use notification_core::batch::ReminderSet;
 use notification_core::fcm::{
-    build_send_request, build_token_request, classify_send_response, parse_token_response,
+    build_send_request, classify_send_response, token_refused, TokenSource, TokenStep,
 };
 use notification_core::{
     render_reminder, AccessToken, Attempt, BusinessKey, Channel, Delivery, EmailMessage,
-    EventSettings, FcmConfig, ProviderRequest, ProviderResponse, PushMessage, ReasonCode,
-    ReminderContent, ServiceAccount,
+    EventSettings, FcmConfig, ProviderRequest, ProviderResponse, PushMessage, ReminderContent,
 };
 use spin_glue::outbound::{self, bounded};
 
@@ -154,14 +153,12 @@ async fn push_all<'a>(
             return (failed.collect(), None);
         }
     };
-    let mut tokens = TokenSource {
-        fcm,
-        service_account_json: &settings.service_account_json,
-        current: cached,
-        minted: None,
-        traceparent: pushes.first().and_then(|j| j.traceparent),
-    };
-    let access = match tokens.get().await {
+    let mut tokens = TokenSource::new(cached);
+    // Minting is part of the reminders' handling, so it joins the first
+    // push's trace.
+    let traceparent = pushes.first().and_then(|j| j.traceparent);
+    let token_json = settings.service_account_json.as_str();
+    let access = match token(&mut tokens, fcm, token_json, traceparent).await {
         Ok(access) => access,
         Err(failure) => {
             let failed = pushes.into_iter().map(|j| (j, Some(failure.clone())));
@@ -169,19 +166,37 @@ async fn push_all<'a>(
         }
     };
     let sent = send_pushes(fcm, &access, pushes, claimed).await;
-    let (refused, mut done): (Vec<_>, Vec<_>) = sent.into_iter().partition(|(_, a)| {
-        a.as_ref().and_then(Attempt::reason) == Some(ReasonCode::ProviderAuthFailed)
-    });
-    if refused.is_empty() {
-        return (done, tokens.minted);
+    let (refused, mut done): (Vec<_>, Vec<_>) = sent
+        .into_iter()
+        .partition(|(_, a)| a.as_ref().is_some_and(token_refused));
+    if refused.is_empty() || !tokens.refused() {
+        done.extend(refused);
+        return (done, tokens.minted());
     }
-    // FCM refused the access token: mint a new one and send those again.
+    // FCM refused the access token: send those again with a new one.
     let refused: Vec<Job<'a>> = refused.into_iter().map(|(job, _)| job).collect();
-    match tokens.refresh().await {
+    match token(&mut tokens, fcm, token_json, traceparent).await {
         Ok(fresh) => done.extend(send_pushes(fcm, &fresh, refused, claimed).await),
         Err(failure) => done.extend(refused.into_iter().map(|j| (j, Some(failure.clone())))),
     }
-    (done, tokens.minted)
+    (done, tokens.minted())
+}
+
+/// The token to send with: [`TokenSource`] decides, this makes the token
+/// request it asks for.
+async fn token(
+    tokens: &mut TokenSource,
+    fcm: &FcmConfig,
+    service_account_json: &str,
+    traceparent: Option<&str>,
+) -> Result<AccessToken, Attempt> {
+    match tokens.next(fcm, service_account_json, Timestamp::now())? {
+        TokenStep::Ready(token) => Ok(token),
+        TokenStep::Mint(request) => {
+            let response = send(Ok::<_, Infallible>(request), traceparent).await?;
+            tokens.read_minted(&response, Timestamp::now())
+        }
+    }
 }
 
 /// Sends one push per job (the recipient is the device token). Collapse
@@ -222,46 +237,6 @@ async fn within(
         return None;
     }
     Some(call.await)
-}
-
-/// The access token of one request: the cached one, and any minted here.
-struct TokenSource<'a> {
-    fcm: &'a FcmConfig,
-    service_account_json: &'a str,
-    current: Option<AccessToken>,
-    minted: Option<AccessToken>,
-    /// Minting is part of the reminders' handling, so it joins the first
-    /// push's trace.
-    traceparent: Option<&'a str>,
-}
-
-impl TokenSource<'_> {
-    /// A usable token: the current one, or a newly minted one.
-    async fn get(&mut self) -> Result<AccessToken, Attempt> {
-        match &self.current {
-            Some(token) => Ok(token.clone()),
-            None => self.mint().await,
-        }
-    }
-
-    /// Mints a new token (after FCM refused the current one).
-    async fn refresh(&mut self) -> Result<AccessToken, Attempt> {
-        self.current = None;
-        self.mint().await
-    }
-
-    async fn mint(&mut self) -> Result<AccessToken, Attempt> {
-        // A service account that cannot sign is a deployment problem, not
-        // the event's, so push deliveries fail as `channel_not_configured`.
-        let account = ServiceAccount::from_json(self.service_account_json)
-            .map_err(|e| Attempt::not_configured(&e))?;
-        let request = build_token_request(self.fcm, &account, Timestamp::now());
-        let response = send(request, self.traceparent).await?;
-        let token = parse_token_response(&response, Timestamp::now())?;
-        self.current = Some(token.clone());
-        self.minted = Some(token.clone());
-        Ok(token)
-    }
 }
 
 /// Sends a described provider call with [`PROVIDER_TIMEOUT`]; a request

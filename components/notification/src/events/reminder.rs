@@ -1,5 +1,5 @@
 //! `POST /events/reminders`: the `reminder.due` events of one Dapr
-//! Dapr request (a single event or a bulk), handled as one set in named steps:
+//! request (a single event or a bulk), handled as one set in named steps:
 //!
 //! 1. [`store::lookup`]: every user's subscriber and devices, and the
 //!    cached FCM token (one statement);
@@ -20,13 +20,14 @@
 use std::time::Instant;
 
 use jiff::Timestamp;
-use notification_core::batch::ReminderSet;
+use notification_core::batch::{Lookups, ReminderSet};
 use notification_core::delivery::MAX_DEVICES;
-use notification_core::{EventSettings, ReminderDue, Step};
+use notification_core::{AccessToken, EventSettings, ReminderDue, Secrets};
 use spin_glue::dapr::{self, Incoming, Outcome, Sidecar};
 use spin_glue::db::{DbFault, LazyConnection};
 use spin_glue::{log, serve, vars};
 use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::pg4::Connection;
 
 use super::{outcomes, providers, store};
 
@@ -149,8 +150,44 @@ async fn deliver(
 ) -> Result<Vec<Outcome>, DbFault> {
     let conn = conn.get()?;
     let settings = &config.settings;
-
     // 1. Subscribers, devices, cached token.
+    let (lookups, cached) = look_up(conn, &reminders, settings)?;
+    // 2. Plan and claim.
+    let mut set = ReminderSet::plan(reminders, &lookups, settings.ready());
+    if set.deliveries.is_empty() {
+        return Ok(answer(&set, origins));
+    }
+    let rows = store::claim(conn, &set, settings)?;
+    let claimed = Instant::now();
+    set.apply_claims(&rows, settings.policy, Timestamp::now());
+    // 3. The providers, for what this handler holds.
+    let traceparents: Vec<Option<&str>> = origins
+        .iter()
+        .map(|o| o.event.event.traceparent.as_deref())
+        .collect();
+    let minted =
+        providers::call_all(settings, &mut set, &traceparents, cached.clone(), claimed).await;
+    // Provider error bodies may echo a secret: scrub before logging or storing.
+    let mut secrets = settings.secrets();
+    for token in minted.iter().chain(cached.iter()) {
+        secrets.add(token.secret());
+    }
+    // 4. Every final outcome is published before the write (see store::record).
+    outcomes::publish_all(&config.sidecar, &mut set, &traceparents, claimed).await;
+    // 5. The write.
+    record(conn, &set, settings, minted.as_ref(), &secrets)?;
+    // 6. One line per notification delivery, one answer per event.
+    log_lines(&set, settings, origins, &secrets);
+    Ok(answer(&set, origins))
+}
+
+/// Step 1: every user's subscriber and devices, and the cached access
+/// token if it is still fresh.
+fn look_up(
+    conn: &Connection,
+    reminders: &[ReminderDue],
+    settings: &EventSettings,
+) -> Result<(Lookups, Option<AccessToken>), DbFault> {
     let mut users: Vec<&str> = reminders.iter().map(|r| r.user_id.as_str()).collect();
     users.sort_unstable();
     users.dedup();
@@ -170,56 +207,24 @@ async fn deliver(
         .fcm_token
         .as_ref()
         .and_then(|t| t.fresh(Timestamp::now()));
+    Ok((lookups, cached))
+}
 
-    // 2. Plan and claim.
-    let mut set = ReminderSet::plan(reminders, &lookups, settings.ready());
-    if set.deliveries.is_empty() {
-        for origin in origins {
-            origin
-                .span
-                .in_scope(|| tracing::info!("reminder has no channel to deliver"));
-        }
-        return Ok(origins.iter().map(|_| Outcome::Success).collect());
-    }
-    let rows = store::claim(conn, &set, settings)?;
-    let claimed = Instant::now();
-    set.apply_claims(&rows, settings.policy, Timestamp::now());
-
-    // 3. The providers, for what this handler holds.
-    let traceparents: Vec<Option<&str>> = origins
-        .iter()
-        .map(|o| o.event.event.traceparent.as_deref())
-        .collect();
-    let minted =
-        providers::call_all(settings, &mut set, &traceparents, cached.clone(), claimed).await;
-    // Provider error bodies may echo a secret: scrub before logging or storing.
-    let mut secrets = settings.secrets();
-    for token in minted.iter().chain(cached.iter()) {
-        secrets.add(token.secret());
-    }
-
-    // 4. Every final outcome is published before the write (see store::record).
-    outcomes::publish_all(&config.sidecar, &mut set, &traceparents, claimed).await;
-
-    // 5. The write.
-    let dead_tokens = set
-        .deliveries
-        .iter()
-        .enumerate()
-        .filter_map(|(at, d)| Some((set.user_of(at), d.dead_token()?)))
-        .collect();
+/// Step 5: the settlements, the dead device tokens and a minted access
+/// token, in one statement; a lost lease is logged.
+fn record(
+    conn: &Connection,
+    set: &ReminderSet,
+    settings: &EventSettings,
+    minted: Option<&AccessToken>,
+    secrets: &Secrets,
+) -> Result<(), DbFault> {
     let extras = store::Extras {
-        dead_tokens,
-        minted: minted
-            .as_ref()
-            .and_then(|token| Some((settings.client_email.as_deref()?, token))),
+        dead_tokens: set.dead_tokens(),
+        minted: minted.and_then(|token| Some((settings.client_email.as_deref()?, token))),
     };
-    let expected = set
-        .deliveries
-        .iter()
-        .filter(|d| matches!(d.step, Step::Settle { .. }))
-        .count();
-    let written = store::record(conn, &set.deliveries, &extras, &secrets)?;
+    let expected = set.to_settle();
+    let written = store::record(conn, &set.deliveries, &extras, secrets)?;
     if written.settled < expected {
         tracing::warn!(
             expected,
@@ -228,8 +233,16 @@ async fn deliver(
             "a delivery's lease ran out before its outcome was written; the handler that took it over records it"
         );
     }
+    Ok(())
+}
 
-    // 6. One line per notification delivery (under its first reminder), one answer per event.
+/// Step 6a: one line per notification delivery, under its first reminder.
+fn log_lines(
+    set: &ReminderSet,
+    settings: &EventSettings,
+    origins: &[Origin<'_>],
+    secrets: &Secrets,
+) {
     for (at, d) in set.deliveries.iter().enumerate() {
         let Some(origin) = set.owner(at).and_then(|r| origins.get(r)) else {
             continue;
@@ -242,7 +255,11 @@ async fn deliver(
                 .in_scope(|| log::json(level, "delivery", &fields));
         }
     }
-    Ok((0..origins.len())
+}
+
+/// Step 6b: one answer per reminder, as its deliveries decide.
+fn answer(set: &ReminderSet, origins: &[Origin<'_>]) -> Vec<Outcome> {
+    (0..origins.len())
         .map(|r| {
             if set.members(r).is_empty() {
                 if let Some(origin) = origins.get(r) {
@@ -256,5 +273,5 @@ async fn deliver(
                 Some(why) => Outcome::Retry(why),
             }
         })
-        .collect())
+        .collect()
 }

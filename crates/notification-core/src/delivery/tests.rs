@@ -135,10 +135,10 @@ fn row(status: &str, claimed: bool, published: bool) -> ClaimRow {
         attempts: 2,
         reason: Some("no_address".into()),
         provider_message_id: None,
-        updated_at: Some("2026-12-01T08:30:00.123+00:00".into()),
+        updated_at: Some("2026-12-01T08:30:00.123+00:00".parse().unwrap()),
         outcome_published: published,
-        lease_until: claimed.then(|| "2026-12-01T08:31:00+00:00".into()),
-        next_attempt_at: Some("2026-12-01T08:35:00+00:00".into()),
+        lease_until: claimed.then(|| "2026-12-01T08:31:00+00:00".parse().unwrap()),
+        next_attempt_at: Some("2026-12-01T08:35:00+00:00".parse().unwrap()),
     }
 }
 
@@ -157,12 +157,12 @@ fn rows_are_classified() {
         claimed(row("retrying", true, false)),
         Step::Call {
             attempts: 2,
-            lease_until: "2026-12-01T08:31:00+00:00".into()
+            lease_until: "2026-12-01T08:31:00+00:00".parse().unwrap()
         }
     );
     assert_eq!(
         claimed(row("pending", false, false)),
-        Step::Busy(Some("2026-12-01T08:35:00+00:00".into()))
+        Step::Busy(Some("2026-12-01T08:35:00+00:00".parse().unwrap()))
     );
     assert_eq!(
         claimed(row("sent", false, true)),
@@ -239,7 +239,7 @@ fn called(attempts: u32) -> Delivery {
     Delivery {
         step: Step::Call {
             attempts,
-            lease_until: "L".into(),
+            lease_until: "2026-12-01T08:31:00Z".parse().unwrap(),
         },
         ..Delivery::new(key(Channel::Push, "tok-1"), None)
     }
@@ -255,7 +255,10 @@ fn transient_then_exhausted() {
     assert_eq!(first.record_row().unwrap()["status"], "retrying");
     assert_eq!(first.record_row().unwrap()["published"], false);
     let (level, line) = first.log_line("ev-1", None).unwrap();
-    assert_eq!((level, &line["action"]), ("warn", &json!("retrying")));
+    assert_eq!(
+        (level, &line["action"]),
+        (tracing::Level::WARN, &json!("retrying"))
+    );
     assert!(retry_reason(std::slice::from_ref(&first))
         .unwrap()
         .starts_with("1 delivery(ies) retrying"));
@@ -318,7 +321,10 @@ fn a_failed_publish_is_recorded_and_retried() {
     d.publish_error = Some("sidecar answered 500".into());
     assert_eq!(d.record_row().unwrap()["published"], false);
     let (level, line) = d.log_line("ev-1", None).unwrap();
-    assert_eq!((level, &line["action"]), ("warn", &json!("publish_failed")));
+    assert_eq!(
+        (level, &line["action"]),
+        (tracing::Level::WARN, &json!("publish_failed"))
+    );
     assert_eq!(line["error"], "sidecar answered 500");
     assert!(retry_reason(std::slice::from_ref(&d))
         .unwrap()
@@ -352,7 +358,7 @@ fn unconfigured_channels_say_why_in_the_log() {
         )
     };
     let (level, line) = d.log_line("ev-1", Some("fcm_project_id is empty")).unwrap();
-    assert_eq!(level, "info");
+    assert_eq!(level, tracing::Level::INFO);
     assert_eq!(line["action"], "failed");
     assert_eq!(line["error"], "fcm_project_id is empty");
     assert_eq!(line["recipient"], "");

@@ -1,6 +1,8 @@
 //! Push through Firebase Cloud Messaging HTTP v1: the variables, the
 //! `messages:send` request and reading its answer; [`oauth`] has the
-//! service-account JWT, the token request and its answer.
+//! service-account JWT, the token request and its answer; [`token_source`]
+//! decides which token a request's pushes are sent with (cached, minted,
+//! refreshed once).
 //!
 //! One request per device token. The reminder id is used as Android
 //! `collapse_key`, Android notification `tag` and the `apns-collapse-id`
@@ -24,6 +26,7 @@
 //! 401 too but is the APNs/Web Push credentials, not ours: `rejected_by_provider`.
 
 pub mod oauth;
+pub mod token_source;
 
 use std::collections::BTreeMap;
 
@@ -43,6 +46,7 @@ use crate::provider_http::{
 pub use oauth::{
     build_jwt, build_token_request, parse_token_response, AccessToken, OAuthError, ServiceAccount,
 };
+pub use token_source::{token_refused, TokenSource, TokenStep};
 
 /// The validated FCM variables (`fcm_project_id`, `fcm_api_base`,
 /// `fcm_oauth_base`). The service-account JSON is parsed separately (and

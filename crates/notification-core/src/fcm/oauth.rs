@@ -113,7 +113,7 @@ impl fmt::Debug for ServiceAccount {
         f.debug_struct("ServiceAccount")
             .field("client_email", &self.client_email)
             .field("private_key_id", &self.private_key_id)
-            .field("key", &"<redacted>")
+            .field("key", &todo_contract::REDACTED)
             .finish()
     }
 }
@@ -262,7 +262,7 @@ pub struct AccessToken {
 impl fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AccessToken")
-            .field("token", &"<redacted>")
+            .field("token", &todo_contract::REDACTED)
             .field("expires_at", &self.expires_at)
             .finish()
     }
@@ -365,4 +365,4 @@ pub fn parse_token_response(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

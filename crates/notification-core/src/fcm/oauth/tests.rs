@@ -36,11 +36,18 @@ fn service_account_json(pem: &str) -> String {
     .to_string()
 }
 
+/// A service account whose key is this test binary's key pair.
+pub(crate) fn service_account_json_of_test_key() -> String {
+    service_account_json(&key_pair().2)
+}
+
 fn account() -> ServiceAccount {
     ServiceAccount::from_json(&service_account_json(&key_pair().2)).expect("parse service account")
 }
 
-fn config() -> FcmConfig {
+/// The FCM variables every OAuth test uses (the token endpoint is never
+/// reached: the tests only read the requests).
+pub(crate) fn config() -> FcmConfig {
     FcmConfig::from_variables(
         "todo-app",
         "https://fcm.googleapis.com",
