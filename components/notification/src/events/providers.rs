@@ -193,7 +193,7 @@ async fn token(
     match tokens.next(fcm, service_account_json, Timestamp::now())? {
         TokenStep::Ready(token) => Ok(token),
         TokenStep::Mint(request) => {
-            let response = send(Ok::<_, Infallible>(request), traceparent).await?;
+            let response = send(Ok::<_, Infallible>(*request), traceparent).await?;
             tokens.read_minted(&response, Timestamp::now())
         }
     }

@@ -20,7 +20,7 @@ pub enum TokenStep {
     Ready(AccessToken),
     /// Make this token request first, then hand its answer to
     /// [`TokenSource::read_minted`].
-    Mint(ProviderRequest),
+    Mint(Box<ProviderRequest>),
 }
 
 /// The token state of one request's pushes.
@@ -55,7 +55,7 @@ impl TokenSource {
         let account = ServiceAccount::from_json(service_account_json)
             .map_err(|e| Attempt::not_configured(&e))?;
         build_token_request(fcm, &account, now)
-            .map(TokenStep::Mint)
+            .map(|request| TokenStep::Mint(Box::new(request)))
             .map_err(|e| Attempt::not_configured(&e))
     }
 
