@@ -17,8 +17,8 @@ use spin_sdk::http::{Request, Response};
 use todo_contract::RejectReason;
 
 use crate::store;
+use recurrence_core::next_task::{self, NewTask, NextTask};
 use recurrence_core::payload::{self, TaskCompleted, TASK_COMPLETED};
-use recurrence_core::plan::{self, NewTask, Plan};
 
 /// The topic consumed, and the one `task.created` goes to.
 const TOPIC: &str = "task-events";
@@ -122,17 +122,19 @@ async fn create_next(
             decide(outcomes, c.at, reject(RejectReason::UnknownTask, detail));
             continue;
         };
-        match plan::next_task(row, c.completed.completed_at) {
-            Ok(Plan::Create(new)) => match creates.iter_mut().find(|(_, n, _)| n.id == new.id) {
-                Some((_, _, answers)) => answers.push(c),
-                None => creates.push((row.id.clone(), new, vec![c])),
-            },
-            Ok(Plan::NotRecurring) => {
+        match next_task::next_task(row, c.completed.completed_at) {
+            Ok(NextTask::Create(new)) => {
+                match creates.iter_mut().find(|(_, n, _)| n.id == new.id) {
+                    Some((_, _, answers)) => answers.push(c),
+                    None => creates.push((row.id.clone(), new, vec![c])),
+                }
+            }
+            Ok(NextTask::NotRecurring) => {
                 c.span
                     .in_scope(|| tracing::info!("task has no recurrence rule; nothing to create"));
                 decide(outcomes, c.at, Outcome::Success);
             }
-            Ok(Plan::SeriesOver) => {
+            Ok(NextTask::SeriesOver) => {
                 c.span.in_scope(|| {
                     tracing::info!("series is over (COUNT or UNTIL); nothing to create")
                 });
@@ -166,7 +168,7 @@ async fn create_next(
                     );
                 };
                 let inserted = stored.inserted;
-                let Some((task_id, payload)) = plan::task_created_payload(stored.task) else {
+                let Some((task_id, payload)) = next_task::task_created_payload(stored.task) else {
                     return Outcome::Retry(
                         DbError::RowShape("stored task has an unexpected shape".into()).to_string(),
                     );

@@ -17,7 +17,7 @@
 //!   `occurrence + 1` and COUNT counts tasks, the first being 1, also after a late
 //!   completion that skips dates (`recurrence_rules::Numbering::Tasks`).
 //! - **Identity**: the new id is UUID v5 of `"<series_id>:<occurrence>"`
-//!   (`recurrence_core::plan::occurrence_id`), inserted with `ON CONFLICT DO NOTHING`, so
+//!   (`recurrence_core::next_task::occurrence_id`), inserted with `ON CONFLICT DO NOTHING`, so
 //!   duplicates, different events for one completion and concurrent
 //!   requests all end in one row and publish the same CloudEvent id.
 //! - **Times**: the row's `completed_at` wins over the event's; anchor `due`

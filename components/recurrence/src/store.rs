@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use spin_glue::db::{self, DbFault};
 use spin_sdk::pg4::Connection;
 
-use recurrence_core::plan::{NewTask, TaskRow};
+use recurrence_core::next_task::{NewTask, TaskRow};
 
 /// Reads the completed tasks (ids as an array, so the planner sees how
 /// many: `db::array_literal`) with their series' first `due_at`

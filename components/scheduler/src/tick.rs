@@ -48,7 +48,7 @@
 //!   backfill is the same function).
 
 use dapr_pubsub::trace::valid_traceparent;
-use scheduler_core::{plan_page, Settings, Tally, REMINDER_DUE, TOPIC};
+use scheduler_core::{split_page, Settings, Tally, REMINDER_DUE, TOPIC};
 use spin_glue::dapr::Sidecar;
 use spin_glue::db::{self, DbFault};
 use spin_glue::{serve, vars};
@@ -154,11 +154,11 @@ async fn locked(
             tracing::info!(stale = page.stale, "stale scheduler queue rows dropped");
         }
         let current = page.due.len();
-        let plan = plan_page(page.due, page.now_us, settings.max_lateness_s, room);
+        let split = split_page(page.due, page.now_us, settings.max_lateness_s, room);
         let mut records: Vec<(&scheduler_core::Due, State)> =
-            plan.skip.iter().map(|d| (d, State::Skipped)).collect();
+            split.skip.iter().map(|d| (d, State::Skipped)).collect();
         let mut failed = false;
-        for due in &plan.publish {
+        for due in &split.publish {
             let event_id = due.event_id();
             let sent = sidecar
                 .publish(TOPIC, &event_id, REMINDER_DUE, &due.payload(), traceparent)
@@ -186,8 +186,8 @@ async fn locked(
             }
         }
         store::record(conn, &records)?;
-        let published = records.len() - plan.skip.len();
-        tally.skipped += plan.skip.len() as u64;
+        let published = records.len() - split.skip.len();
+        tally.skipped += split.skip.len() as u64;
         tally.published += published as u64;
         room -= published;
         if failed {

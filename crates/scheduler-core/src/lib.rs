@@ -6,18 +6,18 @@
 //!   two text forms (through `jiff`): the fixed one the
 //!   event id hashes, and RFC 3339 for payloads.
 //! - [`reminder`]: one due reminder, its CloudEvent id and its payload.
-//! - [`plan`]: publish or skip (lateness), within the batch bound.
+//! - [`lateness`]: publish or skip (lateness), within the batch bound.
 //! - [`tally`]: the tick's answer.
 //! - [`settings`]: the scheduler's Spin variables, validated.
 //! - [`retention`]: `POST /retention/prune`'s variables, ages and answer.
 
-pub mod plan;
+pub mod lateness;
 pub mod reminder;
 pub mod retention;
 pub mod settings;
 pub mod tally;
 
-pub use plan::{decide, plan_page, Decision, PagePlan};
+pub use lateness::{decide, split_page, Decision, PageSplit};
 pub use reminder::{Due, REMINDER_DUE, TOPIC};
 pub use settings::{InvalidSetting, Settings};
 pub use tally::Tally;

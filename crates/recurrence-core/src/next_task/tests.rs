@@ -24,7 +24,7 @@ fn ts(text: &str) -> Timestamp {
 
 fn create(row: &TaskRow) -> NewTask {
     match next_task(row, ts("2030-01-01T00:00:00Z")) {
-        Ok(Plan::Create(t)) => t,
+        Ok(NextTask::Create(t)) => t,
         other => panic!("expected a task, got {other:?}"),
     }
 }
@@ -85,15 +85,15 @@ fn missing_due_at_falls_back_to_the_completion_anchor() {
 }
 
 #[test]
-fn series_ends_and_non_recurring_tasks_are_plans_not_errors() {
+fn series_ends_and_non_recurring_tasks_are_answers_not_errors() {
     let at = ts("2026-03-23T09:00:00Z");
-    assert_eq!(next_task(&row(None), at), Ok(Plan::NotRecurring));
+    assert_eq!(next_task(&row(None), at), Ok(NextTask::NotRecurring));
     let mut r = row(Some("FREQ=DAILY;COUNT=2"));
     r.occurrence = 2;
-    assert_eq!(next_task(&r, at), Ok(Plan::SeriesOver));
+    assert_eq!(next_task(&r, at), Ok(NextTask::SeriesOver));
     assert_eq!(
         next_task(&row(Some("FREQ=DAILY;UNTIL=20260323")), at),
-        Ok(Plan::SeriesOver)
+        Ok(NextTask::SeriesOver)
     );
 }
 

@@ -55,7 +55,7 @@ pub struct NewTask {
 
 /// The decision for one completion.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Plan {
+pub enum NextTask {
     /// `recurrence_rule` is null: nothing to create.
     NotRecurring,
     /// COUNT reached, UNTIL passed, or the rule has no further date.
@@ -88,9 +88,9 @@ pub fn occurrence_id(series_id: &Uuid, occurrence: i32) -> Uuid {
 /// With anchor `due` but no `due_at`, the series falls back to anchor
 /// `completion` (there is no schedule to keep). `remind_at` keeps its exact
 /// duration before `due_at`.
-pub fn next_task(row: &TaskRow, event_completed_at: Timestamp) -> Result<Plan, Rejection> {
+pub fn next_task(row: &TaskRow, event_completed_at: Timestamp) -> Result<NextTask, Rejection> {
     let Some(rule_text) = row.recurrence_rule.as_deref() else {
-        return Ok(Plan::NotRecurring);
+        return Ok(NextTask::NotRecurring);
     };
     let rule = Rule::parse(rule_text).map_err(|e| (RejectReason::InvalidRule, e.to_string()))?;
     let tz =
@@ -116,7 +116,7 @@ pub fn next_task(row: &TaskRow, event_completed_at: Timestamp) -> Result<Plan, R
     let next = next_occurrence(&rule, &tz, anchor, &task)
         .map_err(|e| (RejectReason::InvalidRule, format!("{}: {e}", e.code())))?;
     let Some(next) = next else {
-        return Ok(Plan::SeriesOver);
+        return Ok(NextTask::SeriesOver);
     };
     let number = i32::try_from(next.occurrence).map_err(|_| {
         (
@@ -144,7 +144,7 @@ pub fn next_task(row: &TaskRow, event_completed_at: Timestamp) -> Result<Plan, R
         }
         _ => None,
     };
-    Ok(Plan::Create(NewTask {
+    Ok(NextTask::Create(NewTask {
         id: occurrence_id(&series_uuid, number).hyphenated().to_string(),
         series_id: series_uuid.hyphenated().to_string(),
         occurrence: number,

@@ -27,7 +27,7 @@ pub fn decide(now_us: i64, remind_at_us: i64, max_lateness_s: i64) -> Decision {
 
 /// One page split by [`decide`], in the page's order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PagePlan {
+pub struct PageSplit {
     /// To record as `skipped` (they do not count against the batch).
     pub skip: Vec<Due>,
     /// To publish, at most `room` of them.
@@ -38,16 +38,16 @@ pub struct PagePlan {
 
 /// Splits a page: every late row is skipped, and the first `room` of the
 /// others are published (`scheduler_batch` bounds publishes, not skips).
-pub fn plan_page(page: Vec<Due>, now_us: i64, max_lateness_s: i64, room: usize) -> PagePlan {
-    let mut plan = PagePlan::default();
+pub fn split_page(page: Vec<Due>, now_us: i64, max_lateness_s: i64, room: usize) -> PageSplit {
+    let mut split = PageSplit::default();
     for due in page {
         match decide(now_us, due.remind_at_us, max_lateness_s) {
-            Decision::Skip => plan.skip.push(due),
-            Decision::Publish if plan.publish.len() < room => plan.publish.push(due),
-            Decision::Publish => plan.deferred += 1,
+            Decision::Skip => split.skip.push(due),
+            Decision::Publish if split.publish.len() < room => split.publish.push(due),
+            Decision::Publish => split.deferred += 1,
         }
     }
-    plan
+    split
 }
 
 #[cfg(test)]

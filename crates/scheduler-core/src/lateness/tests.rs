@@ -31,24 +31,24 @@ fn extreme_values_do_not_overflow() {
 #[test]
 fn skips_do_not_count_against_the_batch() {
     let page = vec![due(90_000), due(88_000), due(60), due(30), due(10)];
-    let plan = plan_page(page, NOW, 86_400, 2);
-    assert_eq!(plan.skip.len(), 2);
+    let split = split_page(page, NOW, 86_400, 2);
+    assert_eq!(split.skip.len(), 2);
     assert_eq!(
-        plan.publish
+        split.publish
             .iter()
             .map(|d| d.remind_at_us)
             .collect::<Vec<_>>(),
         vec![NOW - 60 * S, NOW - 30 * S],
         "oldest first"
     );
-    assert_eq!(plan.deferred, 1);
+    assert_eq!(split.deferred, 1);
 }
 
 #[test]
 fn no_room_publishes_nothing_but_still_skips() {
-    let plan = plan_page(vec![due(100_000), due(5)], NOW, 86_400, 0);
+    let split = split_page(vec![due(100_000), due(5)], NOW, 86_400, 0);
     assert_eq!(
-        (plan.skip.len(), plan.publish.len(), plan.deferred),
+        (split.skip.len(), split.publish.len(), split.deferred),
         (1, 0, 1)
     );
 }
