@@ -157,8 +157,8 @@ impl ReminderSet {
                     "remind_at": d.key.remind_at().to_string(),
                     "channel": d.key.channel().as_str(),
                     "recipient": d.key.recipient(),
-                    "status": if d.failure.is_some() { DeliveryStatus::Failed } else { DeliveryStatus::Pending },
-                    "reason": d.failure,
+                    "status": if d.failure.is_some() { DeliveryStatus::Failed } else { DeliveryStatus::Pending }.as_str(),
+                    "reason": d.failure.map(ReasonCode::as_str),
                 })
             })
             .collect()

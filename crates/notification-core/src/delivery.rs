@@ -375,9 +375,9 @@ impl Delivery {
             } => Some(json!({
                 "delivery_id": self.id,
                 "settle": true,
-                "lease_until": lease_until,
-                "status": s.status,
-                "reason": s.reason,
+                "lease_until": lease_until.to_string(),
+                "status": s.status.as_str(),
+                "reason": s.reason.map(ReasonCode::as_str),
                 "attempts": s.attempts,
                 "provider_message_id": s.provider_message_id,
                 "last_error": s.last_error.as_deref().map(|e| scrub(e, &self.key)),

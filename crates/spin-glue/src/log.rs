@@ -109,14 +109,13 @@ pub fn parse_level(raw: &str) -> Option<LevelFilter> {
 
 /// Writes a line whose fields were assembled elsewhere as a JSON object
 /// (the delivery line a pure crate builds and the secrets scrubber cleans),
-/// inside whatever spans are current.
+/// inside whatever spans are current. Such lines are `warn` or `info`;
+/// any other level is written as `info` (one call site per level kept).
 pub fn json(level: tracing::Level, msg: &str, fields: &Value) {
-    match level {
-        tracing::Level::ERROR => tracing::error!(json_fields = %fields, "{msg}"),
-        tracing::Level::WARN => tracing::warn!(json_fields = %fields, "{msg}"),
-        tracing::Level::INFO => tracing::info!(json_fields = %fields, "{msg}"),
-        tracing::Level::DEBUG => tracing::debug!(json_fields = %fields, "{msg}"),
-        _ => tracing::trace!(json_fields = %fields, "{msg}"),
+    if level == tracing::Level::WARN {
+        tracing::warn!(json_fields = %fields, "{msg}");
+    } else {
+        tracing::info!(json_fields = %fields, "{msg}");
     }
 }
 
@@ -221,7 +220,7 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let mut line = Map::new();
-        let ts = todo_contract::utc::micros_text(jiff::Timestamp::now());
+        let ts = todo_contract::utc::micros_text(todo_contract::utc::now());
         line.insert("ts".into(), ts.into());
         let level = event.metadata().level().as_str().to_ascii_lowercase();
         line.insert("level".into(), level.into());

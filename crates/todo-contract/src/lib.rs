@@ -9,7 +9,8 @@
 //! [`wire_names!`] list, which gives the enum its text form both ways, its
 //! serde form and the list metrics use for its label values.
 
-mod wire;
+#[doc(hidden)]
+pub mod wire;
 
 pub mod api_error;
 pub mod delivery_log;

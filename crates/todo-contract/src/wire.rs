@@ -32,6 +32,26 @@ impl fmt::Display for UnknownName {
 
 impl std::error::Error for UnknownName {}
 
+/// The value whose name is `text` (the one lookup every list shares, so a
+/// list adds no matching code of its own).
+#[doc(hidden)]
+pub fn find<T: Copy>(
+    text: &str,
+    kind: &'static str,
+    names: &'static [&'static str],
+    values: &[T],
+) -> Result<T, UnknownName> {
+    names
+        .iter()
+        .position(|name| *name == text)
+        .and_then(|at| values.get(at).copied())
+        .ok_or_else(|| UnknownName {
+            kind,
+            expected: names,
+            value: text.to_owned(),
+        })
+}
+
 /// Declares a closed set of wire names as an enum with `ALL`, `NAMES`,
 /// `as_str`, `Display`, `FromStr` (an [`UnknownName`] for anything else,
 /// case-sensitive: the contract spells every name in lower case) and serde
@@ -74,14 +94,7 @@ macro_rules! wire_names {
             type Err = $crate::UnknownName;
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($wire => Ok($name::$variant),)+
-                    other => Err($crate::UnknownName {
-                        kind: $kind,
-                        expected: $name::NAMES,
-                        value: other.to_owned(),
-                    }),
-                }
+                $crate::wire::find(s, $kind, $name::NAMES, $name::ALL)
             }
         }
 
@@ -93,7 +106,7 @@ macro_rules! wire_names {
 
         impl<'de> $crate::__serde::Deserialize<'de> for $name {
             fn deserialize<D: $crate::__serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let text = <::std::borrow::Cow<'de, str>>::deserialize(d)?;
+                let text = <::std::string::String>::deserialize(d)?;
                 text.parse().map_err(<D::Error as $crate::__serde::de::Error>::custom)
             }
         }

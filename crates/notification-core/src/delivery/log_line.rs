@@ -100,16 +100,18 @@ impl Delivery {
             Step::Busy(_) => (None, None, None, Action::Busy, until.as_deref()),
             Step::Planned | Step::Call { .. } => return None,
         };
+        // Wire names as `&str`: `json!` serialises each distinct type
+        // through its own copy of `to_value`.
         let fields = json!({
             "event_id": event_id,
             "delivery_id": self.id,
             "task_id": self.key.task_id().to_string(),
-            "channel": self.key.channel(),
+            "channel": self.key.channel().as_str(),
             "recipient": masked_recipient(&self.key),
-            "status": status,
-            "reason": reason,
+            "status": status.map(DeliveryStatus::as_str),
+            "reason": reason.map(ReasonCode::as_str),
             "attempts": attempts,
-            "action": action,
+            "action": action.as_str(),
             "error": error.map(|e| scrub(e, &self.key)),
         });
         Some((action.level(), fields))

@@ -34,7 +34,8 @@ fn skips_do_not_count_against_the_batch() {
     let split = split_page(page, NOW, 86_400, 2);
     assert_eq!(split.skip.len(), 2);
     assert_eq!(
-        split.publish
+        split
+            .publish
             .iter()
             .map(|d| d.remind_at_us)
             .collect::<Vec<_>>(),

@@ -46,3 +46,9 @@ fn both_forms_agree_with_jiffs_own_printer() {
     }
     assert_eq!(rfc3339(at(DEC_1)), format!("{:.0}", at(DEC_1)));
 }
+
+#[test]
+fn now_is_after_this_code_was_written() {
+    // 2026-12-07T00:00:00Z.
+    assert!(now() > at(1_796_601_600_000_000));
+}
