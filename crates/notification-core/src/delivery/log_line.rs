@@ -100,8 +100,6 @@ impl Delivery {
             Step::Busy(_) => (None, None, None, Action::Busy, until.as_deref()),
             Step::Planned | Step::Call { .. } => return None,
         };
-        // Wire names as `&str`: `json!` serialises each distinct type
-        // through its own copy of `to_value`.
         let fields = json!({
             "event_id": event_id,
             "delivery_id": self.id,
