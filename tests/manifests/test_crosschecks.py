@@ -148,14 +148,14 @@ BROKEN = {
         "direction must be 'input'"),
     "scheduler binding scoped to an app without the scheduler": (
         "dapr_wiring", "split",
-        lambda o: named(o, "Component", "scheduler-corer").__setitem__("scopes", ["todo-workers-notification"]),
+        lambda o: named(o, "Component", "reminder-scheduler").__setitem__("scopes", ["todo-workers-notification"]),
         "scoped to todo-workers-notification, which does not serve /scheduler/tick"),
-    "scheduler binding without its route (Dapr would call /scheduler-corer)": (
+    "scheduler binding without its route (Dapr would call /reminder-scheduler)": (
         "dapr_wiring", "joint",
-        lambda o: named(o, "Component", "scheduler-corer")["spec"].__setitem__(
-            "metadata", [m for m in named(o, "Component", "scheduler-corer")["spec"]["metadata"]
+        lambda o: named(o, "Component", "reminder-scheduler")["spec"].__setitem__(
+            "metadata", [m for m in named(o, "Component", "reminder-scheduler")["spec"]["metadata"]
                          if m["name"] != "route"]),
-        "spin.toml has no route /scheduler-corer"),
+        "spin.toml has no route /reminder-scheduler"),
     "retention binding scoped to an app without the scheduler": (
         "dapr_wiring", "split",
         lambda o: named(o, "Component", "retention").__setitem__("scopes", ["todo-workers-recurrence"]),

@@ -183,7 +183,7 @@ def test_local_outbox_binding_reaches_the_notification_route(manifest):
 
 def test_local_scheduler_binding_reaches_the_scheduler_route(manifest):
     bindings = {o["metadata"]["name"]: o for o in local_resources() if o["spec"].get("type") == "bindings.cron"}
-    binding = bindings["scheduler-corer"]
+    binding = bindings["reminder-scheduler"]
     assert checks.component_metadata(binding) == {
         "schedule": "@every 15s", "direction": "input", "route": "/scheduler/tick"}
     local_app = {"kind": "SpinApp", "metadata": {"name": "local"},

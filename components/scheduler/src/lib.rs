@@ -1,5 +1,5 @@
 //! The reminder scheduler (docs/CONTRACT.md, "Scheduler"): a Dapr
-//! `bindings.cron` input binding named `scheduler-corer` POSTs
+//! `bindings.cron` input binding named `reminder-scheduler` POSTs
 //! `/scheduler/tick`, and each tick publishes the due reminders of `tasks`
 //! as `reminder.due`, oldest first, each recorded in `scheduled_reminders`.
 //!
