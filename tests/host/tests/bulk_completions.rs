@@ -32,13 +32,7 @@ async fn a_bulk_costs_two_statements_whether_it_carries_ten_or_a_hundred_complet
             .db
             .statements_during(env.driver.deliver_bulk("task-events", entries))
             .await;
-        let bulk = bulk.expect("bulk");
-        assert_eq!(bulk.explicit.len(), size);
-        assert!(
-            bulk.explicit.values().all(|s| s == "SUCCESS"),
-            "{:?}",
-            bulk.explicit
-        );
+        bulk.expect("bulk").assert_all_success(size);
         assert_eq!(statements, 2, "load and insert for {size} completions");
     }
     for task in &tasks {

@@ -53,13 +53,7 @@ async fn a_bulk_costs_three_statements_whether_it_carries_ten_or_a_hundred_remin
             .db
             .statements_during(env.driver.deliver_bulk("reminders", entries))
             .await;
-        let bulk = bulk.expect("bulk");
-        assert_eq!(bulk.explicit.len(), size);
-        assert!(
-            bulk.explicit.values().all(|s| s == "SUCCESS"),
-            "{:?}",
-            bulk.explicit
-        );
+        bulk.expect("bulk").assert_all_success(size);
         assert_eq!(statements, 3, "lookup, claim, record for {size} reminders");
     }
     // Every reminder reached both channels once; one access token for all.

@@ -34,6 +34,7 @@
 //! redelivered until a deadline.
 
 mod hostile_support;
+mod soak_support;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
@@ -48,15 +49,19 @@ use component_host::fakes::{FakeEmailRelay, FakeFcm, FakeSidecar, TestServiceAcc
 use component_host::pg_cluster::{fresh_database, TestDatabase};
 use component_host::TestApp;
 use hostile_support::Rng;
-use serde_json::{json, Value};
+use serde_json::Value;
+use soak_support::SoakUser;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 const REMINDERS: usize = 600;
 const COMPLETIONS: usize = 300;
-const ADDRESS: &str = "crash.user@example.com";
-const PHONE: &str = "Y3Jhc2gtcGhvbmUtMDAxOkFQQTkxYkh1bmRlcnNjb3JlX3Rva2Vu";
+const USER: SoakUser = SoakUser {
+    user_id: "u-crash",
+    address: "crash.user@example.com",
+    phone: "Y3Jhc2gtcGhvbmUtMDAxOkFQQTkxYkh1bmRlcnNjb3JlX3Rva2Vu",
+};
 /// One event enters every `PACE`, so events flow through all the kills.
 const PACE: Duration = Duration::from_millis(40);
 /// Events the driver has in flight at most (daprd's concurrency): enough
@@ -182,27 +187,7 @@ async fn spin_killed_three_times_mid_stream_loses_nothing_and_repeats_only_in_fl
     let account = TestServiceAccount::new("crash-project");
     let fcm = FakeFcm::start(&account).await.expect("fcm");
     let pg = db.client().await;
-    pg.execute(
-        "INSERT INTO subscribers (user_id, email, timezone, channels) VALUES ('u-crash', $1, 'UTC', '{email,push}')",
-        &[&ADDRESS],
-    )
-    .await
-    .expect("subscriber");
-    pg.execute(
-        "INSERT INTO devices (token, user_id, platform) VALUES ($1, 'u-crash', 'android')",
-        &[&PHONE],
-    )
-    .await
-    .expect("device");
-    fcm.register_device(PHONE);
-    pg.batch_execute(&format!(
-        "INSERT INTO tasks (id, user_id, title, due_at, completed, completed_at, recurrence_rule, timezone, series_id) \
-         SELECT id, 'u-crash', 'Water plants', '2026-01-05T09:00:00Z', true, '2026-01-05T10:00:00Z', 'weekly', 'UTC', id \
-         FROM (SELECT ('00000000-0000-4000-9000-' || lpad(to_hex(n), 12, '0'))::uuid AS id \
-               FROM generate_series(1, {COMPLETIONS}) AS n) t"
-    ))
-    .await
-    .expect("seed tasks");
+    soak_support::seed(&pg, &fcm, &USER, COMPLETIONS).await;
 
     let providers = Providers {
         db: &db,
@@ -220,20 +205,7 @@ async fn spin_killed_three_times_mid_stream_loses_nothing_and_repeats_only_in_fl
     });
 
     let mut rng = Rng::new(0xC7A5);
-    let mut events: Vec<(&'static str, Value, &'static str)> = Vec::new();
-    for i in 0..REMINDERS {
-        let data = json!({"task_id": format!("00000000-0000-4000-8000-{i:012x}"), "user_id": "u-crash",
-            "title": "Pay rent", "remind_at": "2026-12-01T08:30:00Z"});
-        events.push(("reminders", data, "reminder.due"));
-    }
-    for n in 1..=COMPLETIONS {
-        let data = json!({"task_id": format!("00000000-0000-4000-9000-{n:012x}"), "user_id": "u-crash",
-            "completed_at": "2026-01-05T10:00:00Z", "has_recurrence": true});
-        events.push(("task-events", data, "task.completed"));
-    }
-    for i in (1..events.len()).rev() {
-        events.swap(i, rng.below(i + 1));
-    }
+    let events = soak_support::events(&USER, REMINDERS, COMPLETIONS, &mut rng);
     let kill_at: Vec<Duration> = KILL_WINDOWS
         .iter()
         .map(|(lo, hi)| {
@@ -356,7 +328,7 @@ async fn spin_killed_three_times_mid_stream_loses_nothing_and_repeats_only_in_fl
 
     // E-mails: Resend keeps one message per idempotency key (the delivery
     // id); a key accepted again is a resend it absorbed.
-    let emails = relay.emails_to(ADDRESS);
+    let emails = relay.emails_to(USER.address);
     let email_keys: HashSet<String> = emails
         .iter()
         .filter_map(|e| e.idempotency_key.clone())
@@ -372,7 +344,7 @@ async fn spin_killed_three_times_mid_stream_loses_nothing_and_repeats_only_in_fl
 
     // Pushes: FCM accepts every send; a delivery pushed twice is a
     // duplicate the device shows.
-    let pushes = fcm.pushes_to(PHONE);
+    let pushes = fcm.pushes_to(USER.phone);
     let mut per_delivery: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (n, push) in pushes.iter().enumerate() {
         let id = push.data("delivery_id").expect("delivery_id").to_owned();

@@ -13,6 +13,7 @@
 
 mod both_services;
 mod hostile_support;
+mod soak_support;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -21,12 +22,15 @@ use component_host::fakes::dapr::{AppStatus, DeliverOptions};
 use component_host::fakes::{FakeEmailRelay, FakeFcm, FakeSidecar, TestServiceAccount};
 use component_host::pg_cluster::fresh_database;
 use hostile_support::Rng;
-use serde_json::json;
+use soak_support::SoakUser;
 
 const REMINDERS: usize = 3_500;
 const COMPLETIONS: usize = 1_500;
-const ADDRESS: &str = "soak.user@example.com";
-const PHONE: &str = "c29hay1waG9uZS0wMDE6QVBBOTFiSHVuZGVyc2NvcmVfdG9rZW4";
+const USER: SoakUser = SoakUser {
+    user_id: "u-soak",
+    address: "soak.user@example.com",
+    phone: "c29hay1waG9uZS0wMDE6QVBBOTFiSHVuZGVyc2NvcmVfdG9rZW4",
+};
 const MAX_ATTEMPTS: usize = 4_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -46,44 +50,11 @@ async fn five_thousand_events_through_faults_settle_exactly_once() {
     .await;
     let driver = driver.with_retry_delay(Duration::from_millis(5));
     let pg = db.client().await;
-    pg.execute(
-        "INSERT INTO subscribers (user_id, email, timezone, channels) VALUES ('u-soak', $1, 'UTC', '{email,push}')",
-        &[&ADDRESS],
-    )
-    .await
-    .expect("subscriber");
-    pg.execute(
-        "INSERT INTO devices (token, user_id, platform) VALUES ($1, 'u-soak', 'android')",
-        &[&PHONE],
-    )
-    .await
-    .expect("device");
-    fcm.register_device(PHONE);
-    pg.batch_execute(&format!(
-        "INSERT INTO tasks (id, user_id, title, due_at, completed, completed_at, recurrence_rule, timezone, series_id) \
-         SELECT id, 'u-soak', 'Water plants', '2026-01-05T09:00:00Z', true, '2026-01-05T10:00:00Z', 'weekly', 'UTC', id \
-         FROM (SELECT ('00000000-0000-4000-9000-' || lpad(to_hex(n), 12, '0'))::uuid AS id \
-               FROM generate_series(1, {COMPLETIONS}) AS n) t"
-    ))
-    .await
-    .expect("seed tasks");
+    soak_support::seed(&pg, &fcm, &USER, COMPLETIONS).await;
 
     // Events in a seeded order: reminders and completions interleaved.
     let mut rng = Rng::new(0x50AC);
-    let mut events: Vec<(&str, serde_json::Value, String)> = Vec::new();
-    for i in 0..REMINDERS {
-        let data = json!({"task_id": format!("00000000-0000-4000-8000-{i:012x}"), "user_id": "u-soak",
-            "title": "Pay rent", "remind_at": "2026-12-01T08:30:00Z"});
-        events.push(("reminders", data, "reminder.due".into()));
-    }
-    for n in 1..=COMPLETIONS {
-        let data = json!({"task_id": format!("00000000-0000-4000-9000-{n:012x}"), "user_id": "u-soak",
-            "completed_at": "2026-01-05T10:00:00Z", "has_recurrence": true});
-        events.push(("task-events", data, "task.completed".into()));
-    }
-    for i in (1..events.len()).rev() {
-        events.swap(i, rng.below(i + 1));
-    }
+    let events = soak_support::events(&USER, REMINDERS, COMPLETIONS, &mut rng);
 
     let outages = [events.len() / 3, 2 * events.len() / 3];
     let mut injected = HashMap::from([
@@ -186,8 +157,8 @@ async fn five_thousand_events_through_faults_settle_exactly_once() {
         let pg = &pg;
         async move { pg.query_one(sql, &[]).await.expect(sql).get::<_, i64>(0) }
     };
-    let emails = relay.emails_to(ADDRESS).len();
-    let pushes = fcm.pushes_to(PHONE).len();
+    let emails = relay.emails_to(USER.address).len();
+    let pushes = fcm.pushes_to(USER.phone).len();
     let sent = count("SELECT count(*) FROM deliveries WHERE status = 'sent'").await;
     let in_flight =
         count("SELECT count(*) FROM deliveries WHERE status IN ('pending', 'retrying')").await;

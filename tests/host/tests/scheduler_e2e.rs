@@ -10,17 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use component_host::fakes::{CannedResponse, FakeServer};
-use scheduler_support::{instant, logs, Env, ADDRESS, DEVICE, USER};
+use scheduler_support::{counts, instant, logs, Env, ADDRESS, DEVICE, USER};
 use serde_json::{json, Value};
-
-fn counts(answer: &Value) -> (u64, u64, u64, u64) {
-    let n = |k: &str| {
-        answer[k]
-            .as_u64()
-            .unwrap_or_else(|| panic!("{k} in {answer}"))
-    };
-    (n("published"), n("skipped"), n("failed"), n("remaining"))
-}
 
 #[tokio::test]
 async fn a_due_reminder_is_delivered_and_the_next_occurrence_is_reminded_too() {
@@ -127,22 +118,8 @@ async fn parallel_ticks_publish_each_reminder_once() {
         let remind_at = format!("now() - interval '{} seconds'", 100 + i);
         tasks.push(env.task(&format!("task {i}"), &remind_at, "NULL").await);
     }
-    let mut published = 0;
-    for round in 0..4 {
-        let (a, b) = tokio::join!(env.tick(), env.tick());
-        for (status, body) in [&a, &b] {
-            assert_eq!(*status, 200, "round {round}: {body}");
-            let (p, s, f, _) = counts(body);
-            assert!(p <= 25 && s == 0 && f == 0, "round {round}: {body}");
-            published += p;
-        }
-    }
-    assert_eq!(published, 60);
-    let ids: Vec<String> = env
-        .reminders()
-        .iter()
-        .map(|p| p.cloudevent_id.clone().expect("id"))
-        .collect();
+    assert_eq!(env.parallel_ticks(4, 25).await, 60);
+    let ids: Vec<String> = env.published_ids();
     let mut unique = ids.clone();
     unique.sort();
     unique.dedup();

@@ -7,17 +7,7 @@
 
 mod scheduler_support;
 
-use scheduler_support::Env;
-use serde_json::Value;
-
-fn counts(answer: &Value) -> (u64, u64, u64, u64) {
-    let n = |k: &str| {
-        answer[k]
-            .as_u64()
-            .unwrap_or_else(|| panic!("{k} in {answer}"))
-    };
-    (n("published"), n("skipped"), n("failed"), n("remaining"))
-}
+use scheduler_support::{counts, Env};
 
 /// The recorded state of each of these tasks' reminders (`None`: none).
 async fn states(env: &Env, tasks: &[&str]) -> Vec<Option<String>> {
@@ -170,22 +160,8 @@ async fn parallel_ticks_publish_once_among_stale_queue_rows() {
         }
     }
     assert_eq!(live.len(), 24);
-    let mut published = 0;
-    for round in 0..4 {
-        let (a, b) = tokio::join!(env.tick(), env.tick());
-        for (status, body) in [&a, &b] {
-            assert_eq!(*status, 200, "round {round}: {body}");
-            let (p, s, f, _) = counts(body);
-            assert!(p <= 10 && s == 0 && f == 0, "round {round}: {body}");
-            published += p;
-        }
-    }
-    assert_eq!(published, 24);
-    let mut ids: Vec<String> = env
-        .reminders()
-        .iter()
-        .map(|p| p.cloudevent_id.clone().expect("id"))
-        .collect();
+    assert_eq!(env.parallel_ticks(4, 10).await, 24);
+    let mut ids: Vec<String> = env.published_ids();
     assert_eq!(ids.len(), 24);
     ids.sort();
     ids.dedup();

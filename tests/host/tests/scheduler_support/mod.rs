@@ -302,6 +302,31 @@ impl Env {
             .get(0)
     }
 
+    /// Ticks twice at once, `rounds` times (two replicas' cron bindings
+    /// firing together): every answer is 200, publishes at most `batch` and
+    /// skips and fails nothing. Answers how many were published in all.
+    pub async fn parallel_ticks(&self, rounds: usize, batch: u64) -> u64 {
+        let mut published = 0;
+        for round in 0..rounds {
+            let (a, b) = tokio::join!(self.tick(), self.tick());
+            for (status, body) in [&a, &b] {
+                assert_eq!(*status, 200, "round {round}: {body}");
+                let (p, s, f, _) = counts(body);
+                assert!(p <= batch && s == 0 && f == 0, "round {round}: {body}");
+                published += p;
+            }
+        }
+        published
+    }
+
+    /// The CloudEvent ids of the published reminders, in order.
+    pub fn published_ids(&self) -> Vec<String> {
+        self.reminders()
+            .iter()
+            .map(|p| p.cloudevent_id.clone().expect("id"))
+            .collect()
+    }
+
     /// The published reminders' task ids, in order.
     pub fn published_tasks(&self) -> Vec<String> {
         self.reminders()
@@ -329,6 +354,16 @@ impl Env {
             .get(0);
         instant(&Value::String(text))
     }
+}
+
+/// A tick's answer as `(published, skipped, failed, remaining)`.
+pub fn counts(answer: &Value) -> (u64, u64, u64, u64) {
+    let n = |k: &str| {
+        answer[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{k} in {answer}"))
+    };
+    (n("published"), n("skipped"), n("failed"), n("remaining"))
 }
 
 /// Asserts daprd would read the answer as an explicit SUCCESS.

@@ -68,6 +68,19 @@ pub struct BulkPost {
     pub explicit: BTreeMap<String, String>,
 }
 
+impl BulkPost {
+    /// Asserts the app answered each of `entries` entries with an explicit
+    /// `SUCCESS`, and nothing else.
+    pub fn assert_all_success(&self, entries: usize) {
+        assert_eq!(self.explicit.len(), entries, "{:?}", self.explicit);
+        assert!(
+            self.explicit.values().all(|s| s == "SUCCESS"),
+            "{:?}",
+            self.explicit
+        );
+    }
+}
+
 /// daprd's reading of a bulk answer for the given entry ids.
 pub fn interpret_bulk_response(
     status: StatusCode,
