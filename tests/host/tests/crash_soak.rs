@@ -50,7 +50,7 @@ use component_host::pg_cluster::{fresh_database, TestDatabase};
 use component_host::TestApp;
 use hostile_support::Rng;
 use serde_json::Value;
-use soak_support::SoakUser;
+use soak_support::{Aftermath, SoakUser};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -302,29 +302,17 @@ async fn spin_killed_three_times_mid_stream_loses_nothing_and_repeats_only_in_fl
         }
     }
 
-    let count = |sql: &'static str| {
-        let pg = &pg;
-        async move { pg.query_one(sql, &[]).await.expect(sql).get::<_, i64>(0) }
-    };
     let kills = kills.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let sent = count("SELECT count(*) FROM deliveries WHERE status = 'sent'").await;
-    let in_flight_rows =
-        count("SELECT count(*) FROM deliveries WHERE status IN ('pending', 'retrying')").await;
-    let unpublished = count("SELECT count(*) FROM deliveries WHERE NOT outcome_published").await;
-    let series_with_one =
-        count("SELECT count(*) FROM (SELECT series_id FROM tasks WHERE occurrence = 2 GROUP BY series_id HAVING count(*) = 1) s").await;
-    let occurrences = count("SELECT count(*) FROM tasks WHERE occurrence = 2").await;
-    let publishes = sidecar.publishes();
-    let outcome_ids: HashSet<String> = publishes
-        .iter()
-        .filter(|p| p.topic == "notifications")
-        .filter_map(|p| p.cloudevent_id.clone())
-        .collect();
-    let created_ids: HashSet<String> = publishes
-        .iter()
-        .filter(|p| p.topic == "task-events")
-        .filter_map(|p| p.cloudevent_id.clone())
-        .collect();
+    let Aftermath {
+        sent,
+        in_flight: in_flight_rows,
+        unpublished,
+        occurrences,
+        series_with_one,
+        outcome_ids,
+        created_ids,
+        metric_drift,
+    } = soak_support::aftermath(&pg, &sidecar).await;
 
     // E-mails: Resend keeps one message per idempotency key (the delivery
     // id); a key accepted again is a resend it absorbed.
@@ -417,17 +405,7 @@ async fn spin_killed_three_times_mid_stream_loses_nothing_and_repeats_only_in_fl
     );
     assert!(redeliveries > 0);
     // The running counts behind /metrics agree with counting the tables.
-    let drift = count(
-        "WITH t AS (SELECT 'deliveries' AS series, ARRAY[channel, status] AS labels, count(*)::numeric AS n
-                    FROM deliveries GROUP BY 2
-                    UNION ALL SELECT 'rejected_events', ARRAY[topic, reason], count(*) FROM rejected_events GROUP BY 2
-                    UNION ALL SELECT 'generated_tasks', '{}', count(*) FROM tasks WHERE occurrence > 1 HAVING count(*) > 0),
-              m AS (SELECT series, labels, sum(n) AS n FROM metric_counts
-                    WHERE series <> 'scheduled_reminders' GROUP BY 1, 2 HAVING sum(n) <> 0)
-         SELECT (SELECT count(*) FROM (TABLE t EXCEPT TABLE m) a) + (SELECT count(*) FROM (TABLE m EXCEPT TABLE t) b)",
-    )
-    .await;
-    assert_eq!(drift, 0, "metric_counts drifted from the tables");
+    assert_eq!(metric_drift, 0, "metric_counts drifted from the tables");
 }
 
 /// Delivers one envelope until the app acknowledges it, to whichever app

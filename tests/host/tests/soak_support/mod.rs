@@ -2,7 +2,9 @@
 //! address and a registered phone, `completions` completed weekly tasks for
 //! the completions to name, and the seeded mix of both event types.
 
-use component_host::fakes::FakeFcm;
+use std::collections::HashSet;
+
+use component_host::fakes::{FakeFcm, FakeSidecar};
 use serde_json::{json, Value};
 
 use crate::hostile_support::Rng;
@@ -68,4 +70,62 @@ pub fn events(
         events.swap(i, rng.below(i + 1));
     }
     events
+}
+
+/// What a soak left behind, read after the last outbox flush.
+pub struct Aftermath {
+    /// Delivery rows `sent`.
+    pub sent: i64,
+    /// Delivery rows still `pending` or `retrying`.
+    pub in_flight: i64,
+    /// Delivery rows whose outcome is not published.
+    pub unpublished: i64,
+    /// Next occurrences created.
+    pub occurrences: i64,
+    /// Series with exactly one next occurrence.
+    pub series_with_one: i64,
+    /// Distinct CloudEvent ids of the published outcome events.
+    pub outcome_ids: HashSet<String>,
+    /// Distinct CloudEvent ids of the published `task.created` events.
+    pub created_ids: HashSet<String>,
+    /// Label sets where the running counts behind `/metrics`
+    /// (`metric_counts`) disagree with counting the tables.
+    pub metric_drift: i64,
+}
+
+/// Reads the [`Aftermath`] from the database and the sidecar.
+pub async fn aftermath(pg: &tokio_postgres::Client, sidecar: &FakeSidecar) -> Aftermath {
+    let count = |sql: &'static str| async move {
+        pg.query_one(sql, &[]).await.expect(sql).get::<_, i64>(0)
+    };
+    let publishes = sidecar.publishes();
+    let ids = |topic: &str| -> HashSet<String> {
+        publishes
+            .iter()
+            .filter(|p| p.topic == topic)
+            .filter_map(|p| p.cloudevent_id.clone())
+            .collect()
+    };
+    Aftermath {
+        sent: count("SELECT count(*) FROM deliveries WHERE status = 'sent'").await,
+        in_flight: count("SELECT count(*) FROM deliveries WHERE status IN ('pending', 'retrying')").await,
+        unpublished: count("SELECT count(*) FROM deliveries WHERE NOT outcome_published").await,
+        occurrences: count("SELECT count(*) FROM tasks WHERE occurrence = 2").await,
+        series_with_one: count(
+            "SELECT count(*) FROM (SELECT series_id FROM tasks WHERE occurrence = 2 GROUP BY series_id HAVING count(*) = 1) s",
+        )
+        .await,
+        outcome_ids: ids("notifications"),
+        created_ids: ids("task-events"),
+        metric_drift: count(
+            "WITH t AS (SELECT 'deliveries' AS series, ARRAY[channel, status] AS labels, count(*)::numeric AS n
+                        FROM deliveries GROUP BY 2
+                        UNION ALL SELECT 'rejected_events', ARRAY[topic, reason], count(*) FROM rejected_events GROUP BY 2
+                        UNION ALL SELECT 'generated_tasks', '{}', count(*) FROM tasks WHERE occurrence > 1 HAVING count(*) > 0),
+                  m AS (SELECT series, labels, sum(n) AS n FROM metric_counts
+                        WHERE series <> 'scheduled_reminders' GROUP BY 1, 2 HAVING sum(n) <> 0)
+             SELECT (SELECT count(*) FROM (TABLE t EXCEPT TABLE m) a) + (SELECT count(*) FROM (TABLE m EXCEPT TABLE t) b)",
+        )
+        .await,
+    }
 }
