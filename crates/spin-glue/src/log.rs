@@ -10,8 +10,9 @@
 //! The line itself: [`JsonLines`] is a `tracing` layer that writes one
 //! JSON object per event: `{"ts", "level", "component", "msg", ...}` with
 //! the fields of every enclosing span (outermost first) and then the
-//! event's own, so a line about a notification delivery carries the CloudEvent id, task id and trace id of the
-//! span it happened in without every call site repeating them.
+//! event's own, so a line about a notification delivery carries the
+//! CloudEvent id, task id and trace id of the span it happened in without
+//! every call site repeating them.
 //!
 //! tracing-subscriber's own JSON formatter nests span fields under `spans`
 //! and names the keys `timestamp`/`fields.message`; the contract's log

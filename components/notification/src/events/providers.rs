@@ -16,7 +16,6 @@
 //! never finds a live handler's lease expired. A call the window cut off
 //! is not made; its delivery stays leased and the event answers RETRY.
 
-use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -193,7 +192,7 @@ async fn token(
     match tokens.next(fcm, service_account_json, Timestamp::now())? {
         TokenStep::Ready(token) => Ok(token),
         TokenStep::Mint(request) => {
-            let response = send(Ok::<_, Infallible>(*request), traceparent).await?;
+            let response = call(*request, traceparent).await?;
             tokens.read_minted(&response, Timestamp::now())
         }
     }
@@ -247,6 +246,15 @@ async fn send<E: std::fmt::Display>(
     traceparent: Option<&str>,
 ) -> Result<ProviderResponse, Attempt> {
     let request = request.map_err(|e| Attempt::not_configured(&e))?;
+    call(request, traceparent).await
+}
+
+/// Makes a provider call with [`PROVIDER_TIMEOUT`]; no answer is a
+/// transient attempt.
+async fn call(
+    request: ProviderRequest,
+    traceparent: Option<&str>,
+) -> Result<ProviderResponse, Attempt> {
     outbound::call(request, traceparent, PROVIDER_TIMEOUT)
         .await
         .map_err(|e| Attempt::no_answer(&e))
